@@ -1,0 +1,37 @@
+# Two commands for a fresh clone: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint bench dashboard clean install
+
+$(STAMP): requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/rbac-analyzer load -f sample_policies/
+	@echo
+	$(BIN)/rbac-analyzer who-can get secrets -n payments -f sample_policies/
+	@echo
+	$(BIN)/rbac-analyzer can-i create pods -n payments --as system:serviceaccount:ci:deployer -f sample_policies/ || true
+	@echo
+	$(BIN)/rbac-analyzer can-i get secrets -n kube-system --as alice@example.com -f sample_policies/ || true
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -n 2
+
+lint: $(STAMP)
+	$(BIN)/ruff check analyzer dashboards tests benchmarks
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache build *.egg-info

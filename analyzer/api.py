@@ -1,0 +1,282 @@
+"""The Analysis facade: load once, index once, answer every question the CLI and the dashboard ask."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import cached_property
+from typing import Any
+
+from . import queries
+from .errors import UsageError
+from .loaders.manifests import Limits, load_manifests, load_texts
+from .model import (
+    Decision,
+    Inventory,
+    LoadIssue,
+    Notice,
+    Request,
+    RulesReview,
+    Subject,
+    SubjectAccess,
+    UserInfo,
+    parse_subject_id,
+)
+from .semantics import (
+    PolicyIndex,
+    ResourceCatalog,
+    ResourceType,
+    crd_resource_types,
+    impersonated_user,
+    subject_as_user,
+)
+
+__all__ = ["Analysis", "Progress"]
+
+Progress = Callable[[str, int, int], None]
+
+
+class Analysis:
+    """One loaded policy and every question about it. Immutable by convention; derived data is cached.
+
+    Example::
+
+        a = Analysis.from_paths(["sample_policies/"])
+        a.who_can("get", "secrets", namespace="payments")
+        a.can_i("alice", ["dev", "system:authenticated"], "create", "pods", namespace="dev")
+    """
+
+    def __init__(self, inventory: Inventory, *, super_user: str = "") -> None:
+        self.inventory = inventory
+        self.super_user = super_user
+
+    # -- construction ----------------------------------------------------------------------------
+    @classmethod
+    def from_paths(cls, paths: Sequence[str], *, default_namespace: str = "default", limits: Limits | None = None,
+                   on_progress: Progress | None = None) -> Analysis:
+        """Load files, directories (recursively) or ``-`` (stdin)."""
+        inv = load_manifests(paths, default_namespace=default_namespace, limits=limits, on_progress=on_progress)
+        return cls(inv)
+
+    @classmethod
+    def from_texts(cls, texts: Iterable[tuple[str, str]], *, default_namespace: str = "default",
+                   limits: Limits | None = None) -> Analysis:
+        """Load in-memory (name, text) documents, e.g. uploads."""
+        return cls(load_texts(texts, default_namespace=default_namespace, limits=limits))
+
+    @classmethod
+    def from_objects(cls, objects: Iterable[Mapping[str, Any]], *, default_namespace: str = "default",
+                     source: str = "<objects>", super_user: str = "") -> Analysis:
+        """Load already-parsed manifest dicts (tests, conformance vectors, live sources)."""
+        from .loaders.manifests import ParseContext, finish, parse_objects
+        from .model import SourceRef
+
+        ctx = ParseContext(default_namespace=default_namespace)
+        parse_objects(ctx, ((o, SourceRef(file=source, document=i + 1)) for i, o in enumerate(objects)))
+        finish(ctx)
+        return cls(ctx.inventory, super_user=super_user)
+
+    # -- what was loaded -------------------------------------------------------------------------
+    @property
+    def load_issues(self) -> list[LoadIssue]:
+        return self.inventory.load_issues
+
+    @cached_property
+    def index(self) -> PolicyIndex:
+        return PolicyIndex(self.inventory, super_user=self.super_user)
+
+    @property
+    def notices(self) -> list[Notice]:
+        return [*self.inventory.notices, *self.index.aggregation_notices]
+
+    @cached_property
+    def catalog(self) -> ResourceCatalog:
+        crds = [o.body for o in self.inventory.objects if o.kind == "CustomResourceDefinition"]
+        return ResourceCatalog(crd_resource_types(crds))
+
+    def summary(self) -> dict[str, Any]:
+        """Counts per kind, aggregated roles, issues and notices by code."""
+        codes: dict[str, int] = {}
+        for n in self.notices:
+            codes[n.code] = codes.get(n.code, 0) + 1
+        aggregated = sorted(r.name for r in self.index.all_roles if r.kind == "ClusterRole"
+                            and r.aggregation_rule is not None)
+        return {
+            "files": len(self.inventory.files),
+            "objects": self.inventory.object_count,
+            "kinds": self.inventory.kind_counts(),
+            "namespaces": len(self.inventory.namespaces),
+            "aggregatedClusterRoles": aggregated,
+            "loadIssues": len(self.load_issues),
+            "notices": dict(sorted(codes.items())),
+        }
+
+    # -- requests --------------------------------------------------------------------------------
+    def request(self, verb: str, resource: str, *, namespace: str = "", api_group: str = "",
+                subresource: str = "", name: str = "") -> Request:
+        """A literal request; a ``resource`` starting with ``/`` is a non-resource URL."""
+        if resource.startswith("/"):
+            return Request(verb=verb, path=resource, resource_request=False)
+        return Request(verb=verb, resource=resource, api_group=api_group, subresource=subresource, name=name,
+                       namespace=namespace)
+
+    def resolve_type(self, text: str) -> ResourceType:
+        """kubectl-style type resolution: ``po``, ``Pod``, ``deployments.apps``, CRD names."""
+        return self.catalog.resolve(text)
+
+    def parse_request(self, verb: str, target: str, *, namespace: str | None = None, all_namespaces: bool = False,
+                      subresource: str = "", api_group: str | None = None) -> Request:
+        """Build a request from kubectl-shaped arguments (``VERB TYPE[/NAME]`` or ``VERB /url``).
+
+        Namespace: ``-n NS`` → NS; ``-A`` → ""; neither → ``default`` for namespaced types, "" for
+        cluster-scoped types and URLs. With ``api_group`` the type is taken literally.
+        """
+        if namespace is not None and all_namespaces:
+            raise UsageError("use either -n/--namespace or -A/--all-namespaces, not both")
+        if not verb:
+            raise UsageError("a verb is required")
+        if target.startswith("/"):
+            if subresource:
+                raise UsageError("--subresource makes no sense with a non-resource URL")
+            return Request(verb=verb, path=target, resource_request=False)
+        type_text, slash, name = target.partition("/")
+        if slash and not name:
+            raise UsageError(f"{target!r}: write TYPE/NAME")
+        if api_group is not None:
+            resource, group = type_text, api_group
+            namespaced = self.catalog.is_namespaced(group, resource)
+        else:
+            rt = self.resolve_type(type_text)
+            resource, group, namespaced = rt.resource, rt.group, rt.namespaced
+        if all_namespaces:
+            ns = ""
+        elif namespace is not None:
+            ns = namespace if namespaced is not False else ""
+        else:
+            ns = "default" if namespaced is not False else ""
+        return Request(verb=verb, resource=resource, api_group=group, subresource=subresource, name=name,
+                       namespace=ns)
+
+    # -- the questions ---------------------------------------------------------------------------
+    def who_can(self, verb: str, resource: str, namespace: str = "", api_group: str = "", subresource: str = "",
+                name: str = "") -> list[SubjectAccess]:
+        """Every subject that can, once each with all its grants (literal: no short names).
+
+        >>> # a.who_can("get", "secrets", namespace="kube-system")  # -> [SubjectAccess(...), ...]
+        """
+        req = self.request(verb, resource, namespace=namespace, api_group=api_group, subresource=subresource,
+                           name=name)
+        return self.who_can_request(req)[0]
+
+    def who_can_request(self, request: Request) -> tuple[list[SubjectAccess], list[str]]:
+        """who-can for a built request: (subjects, role lookup errors)."""
+        return queries.who_can(self.index, request)
+
+    def can_i(self, user: str, groups: Sequence[str], verb: str, resource: str, namespace: str = "",
+              api_group: str = "", subresource: str = "", name: str = "") -> Decision:
+        """Decision for a user with exactly these groups (as in a SubjectAccessReview), with evidence."""
+        req = self.request(verb, resource, namespace=namespace, api_group=api_group, subresource=subresource,
+                           name=name)
+        return self.check(UserInfo(username=user, groups=tuple(groups)), req)
+
+    def check(self, user: UserInfo, request: Request) -> Decision:
+        return queries.check(self.index, user, request)
+
+    def rules_for(self, user: str | UserInfo, groups: Sequence[str] = (), namespace: str = "") -> RulesReview:
+        """Effective rules in ``namespace`` ("" = cluster-wide only), SubjectRulesReview-shaped."""
+        info = user if isinstance(user, UserInfo) else UserInfo(username=user, groups=tuple(groups))
+        return queries.permissions_of(self.index, info, namespace)
+
+    def rules_everywhere(self, user: UserInfo) -> tuple[RulesReview, dict[str, RulesReview]]:
+        """Cluster-wide rules, and the rules of every namespace where a RoleBinding gives the user more."""
+        cluster = self.rules_for(user, namespace="")
+        namespaces = sorted({b.namespace for b, _ in self.index.bindings_applying_anywhere(user)
+                             if b.kind == "RoleBinding"})
+        per_ns = {ns: self.rules_for(user, namespace=ns) for ns in namespaces}
+        return cluster, per_ns
+
+    # -- identities ------------------------------------------------------------------------------
+    @staticmethod
+    def impersonate(user: str, groups: Sequence[str] = (), uid: str = "",
+                    extra: Mapping[str, Sequence[str]] | None = None) -> UserInfo:
+        """The identity ``--as USER --as-group G`` builds, exactly as the API server's impersonation."""
+        return impersonated_user(user, groups, uid, extra)
+
+    @staticmethod
+    def user_for_subject(subject: str | Subject) -> UserInfo:
+        """``User:alice`` → alice with system:authenticated; ``ServiceAccount:ns/n`` → its user and groups;
+        ``Group:g`` → a member holding only that group."""
+        s = parse_subject_id(subject) if isinstance(subject, str) else subject
+        return subject_as_user(s)
+
+    # -- the machine interface -------------------------------------------------------------------
+    def review(self, sar: Mapping[str, Any]) -> dict[str, Any]:
+        """Answer one SubjectAccessReview: a new dict, the input with ``status`` filled as the server does.
+
+        A malformed review gets ``status: {allowed: false, evaluationError: why}``; the input is untouched.
+        """
+        out = copy.deepcopy(dict(sar)) if isinstance(sar, Mapping) else {}
+        try:
+            user, request = _parse_sar(sar)
+        except UsageError as exc:
+            out["status"] = {"allowed": False, "evaluationError": str(exc)}
+            return out
+        decision = queries.check(self.index, user, request, with_near_misses=False)
+        status: dict[str, Any] = {"allowed": decision.allowed}
+        if decision.reason:
+            status["reason"] = decision.reason
+        out["status"] = status
+        return out
+
+
+def _parse_sar(sar: Any) -> tuple[UserInfo, Request]:
+    if not isinstance(sar, Mapping):
+        raise UsageError("review is not a map")
+    kind = sar.get("kind")
+    if kind not in (None, "SubjectAccessReview"):
+        raise UsageError(f"kind {kind!r} is not SubjectAccessReview")
+    api_version = sar.get("apiVersion")
+    if api_version not in (None, "authorization.k8s.io/v1", "authorization.k8s.io/v1beta1"):
+        raise UsageError(f"apiVersion {api_version!r} is not authorization.k8s.io/v1")
+    spec = sar.get("spec")
+    if not isinstance(spec, Mapping):
+        raise UsageError("spec: missing or not a map")
+    user = spec.get("user", "")
+    if not isinstance(user, str):
+        raise UsageError("spec.user: must be a string")
+    groups = spec.get("groups") or []
+    if not isinstance(groups, list) or not all(isinstance(g, str) for g in groups):
+        raise UsageError("spec.groups: must be a list of strings")
+    uid = spec.get("uid", "")
+    if not isinstance(uid, str):
+        raise UsageError("spec.uid: must be a string")
+    extra_raw = spec.get("extra") or {}
+    if not isinstance(extra_raw, Mapping) or not all(
+            isinstance(v, list) and all(isinstance(x, str) for x in v) for v in extra_raw.values()):
+        raise UsageError("spec.extra: must be a map of string lists")
+    ra, nra = spec.get("resourceAttributes"), spec.get("nonResourceAttributes")
+    if (ra is None) == (nra is None):
+        raise UsageError("spec: exactly one of resourceAttributes and nonResourceAttributes must be present")
+    if not user and not groups:
+        raise UsageError("spec: at least one of user or groups must be specified")
+    info = UserInfo(username=user, groups=tuple(groups), uid=uid,
+                    extra={k: tuple(v) for k, v in extra_raw.items()})
+    if ra is not None:
+        if not isinstance(ra, Mapping):
+            raise UsageError("spec.resourceAttributes: must be a map")
+        fields = {}
+        for key in ("namespace", "verb", "group", "version", "resource", "subresource", "name"):
+            v = ra.get(key, "")
+            if v is None:
+                v = ""
+            if not isinstance(v, str):
+                raise UsageError(f"spec.resourceAttributes.{key}: must be a string")
+            fields[key] = v
+        return info, Request(verb=fields["verb"], resource=fields["resource"], api_group=fields["group"],
+                             subresource=fields["subresource"], name=fields["name"], namespace=fields["namespace"])
+    if not isinstance(nra, Mapping):
+        raise UsageError("spec.nonResourceAttributes: must be a map")
+    path, verb = nra.get("path", ""), nra.get("verb", "")
+    if not isinstance(path, str) or not isinstance(verb, str):
+        raise UsageError("spec.nonResourceAttributes: path and verb must be strings")
+    return info, Request(verb=verb, path=path, resource_request=False)

@@ -1,0 +1,311 @@
+"""The RBAC authorizer over an indexed policy: decisions, the subject locator and rules-for (§1, §4, §10).
+
+``PolicyIndex`` is built once from an Inventory (after aggregation) and answers each question through
+indexes, never by scanning every binding: bindings by subject key and namespace, bindings by role
+reference, and roles by (namespace, verb, resource) token of their rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from ..model import Binding, Grant, Inventory, PolicyRule, Request, Role, Subject, UserInfo
+from .aggregation import aggregate_cluster_roles
+from .describe import allowed_reason, denied_reason, not_found_error
+from .matching import rule_allows
+from .subjects import SYSTEM_MASTERS, applies_to, make_sa_username
+
+__all__ = ["PolicyIndex", "Authorization", "LocatedSubject"]
+
+_USER, _GROUP = "u", "g"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Authorization:
+    """What the authorizer chain decides, with every grant that allows (the first gives the reason)."""
+
+    allowed: bool
+    reason: str
+    authorizer: str  # "system:masters", "RBAC" or ""
+    grants: tuple[Grant, ...] = ()
+    errors: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class LocatedSubject:
+    """One entry of the subject locator: a subject of a binding whose role allows the request."""
+
+    subject: Subject
+    grant: Grant | None  # None for the system:masters / super-user entries
+
+
+def _subject_keys(subject: Subject, binding_namespace: str) -> tuple[str, str] | None:
+    """The index key a subject can match: a username or a group name (None: matches nobody)."""
+    if subject.kind == "User":
+        return (_USER, subject.name)
+    if subject.kind == "Group":
+        return (_GROUP, subject.name)
+    if subject.kind == "ServiceAccount":
+        ns = subject.namespace or binding_namespace
+        if not ns:
+            return None
+        return (_USER, make_sa_username(ns, subject.name))
+    return None
+
+
+class PolicyIndex:
+    """Indexes over one policy. Read-only once built."""
+
+    def __init__(self, inventory: Inventory, *, super_user: str = "") -> None:
+        roles, notices = aggregate_cluster_roles(inventory.roles)
+        self.aggregation_notices = notices
+        self.super_user = super_user
+        self.cluster_roles: dict[str, Role] = {}
+        self.roles: dict[tuple[str, str], Role] = {}
+        for r in roles:
+            if r.kind == "ClusterRole":
+                self.cluster_roles[r.name] = r
+            elif r.kind == "Role":
+                self.roles[(r.namespace, r.name)] = r
+        self.all_roles = roles
+        self.cluster_role_bindings: list[Binding] = []
+        self.role_bindings: dict[str, list[Binding]] = {}
+        # position of each binding in listing order (CRBs first), for stable evidence order
+        self._pos: dict[int, int] = {}
+        self._crb_by_key: dict[tuple[str, str], list[Binding]] = {}
+        self._rb_by_key: dict[tuple[str, str, str], list[Binding]] = {}
+        self._rb_by_key_any: dict[tuple[str, str], list[Binding]] = {}
+        self._crb_by_role: dict[str, list[Binding]] = {}
+        self._rb_by_role: dict[tuple[str, str, str], list[Binding]] = {}
+        for b in inventory.bindings:
+            if b.kind == "ClusterRoleBinding":
+                self.cluster_role_bindings.append(b)
+            elif b.kind == "RoleBinding":
+                self.role_bindings.setdefault(b.namespace, []).append(b)
+            else:
+                continue
+        pos = 0
+        for b in self.cluster_role_bindings:
+            self._pos[id(b)] = pos
+            pos += 1
+            if b.role_ref.kind == "ClusterRole":
+                self._crb_by_role.setdefault(b.role_ref.name, []).append(b)
+            for key in {k for s in b.subjects if (k := _subject_keys(s, "")) is not None}:
+                self._crb_by_key.setdefault(key, []).append(b)
+        for ns, bindings in self.role_bindings.items():
+            for b in bindings:
+                self._pos[id(b)] = pos
+                pos += 1
+                self._rb_by_role.setdefault((ns, b.role_ref.kind, b.role_ref.name), []).append(b)
+                for key in {k for s in b.subjects if (k := _subject_keys(s, ns)) is not None}:
+                    self._rb_by_key.setdefault((ns, *key), []).append(b)
+                    self._rb_by_key_any.setdefault(key, []).append(b)
+        # roles by (namespace or "", verb, resource token) and the ClusterRoles with URL rules
+        self._rule_index: dict[tuple[str, str, str], list[Role]] = {}
+        self._url_roles: list[Role] = []
+        for r in roles:
+            if r.kind not in ("Role", "ClusterRole"):
+                continue
+            ns = r.namespace if r.kind == "Role" else ""
+            keys: set[tuple[str, str, str]] = set()
+            has_urls = False
+            for rule in r.rules:
+                if rule.non_resource_urls:
+                    has_urls = True
+                for v in rule.verbs:
+                    for res in rule.resources:
+                        keys.add((ns, v, res))
+            for k in keys:
+                self._rule_index.setdefault(k, []).append(r)
+            if has_urls and r.kind == "ClusterRole":
+                self._url_roles.append(r)
+
+    # -- role references -------------------------------------------------------------------------
+    def role_for(self, binding: Binding) -> Role | None:
+        """The role a binding references, resolved as ``GetRoleReferenceRules`` does (§4.2)."""
+        ref = binding.role_ref
+        if ref.kind == "ClusterRole":
+            return self.cluster_roles.get(ref.name)
+        if ref.kind == "Role":
+            if binding.kind != "RoleBinding":
+                return None
+            return self.roles.get((binding.namespace, ref.name))
+        return None
+
+    def bindings_for_role(self, role: Role) -> list[Binding]:
+        """Every binding that references ``role`` (RoleBindings of a Role only in its namespace)."""
+        if role.kind == "ClusterRole":
+            out = list(self._crb_by_role.get(role.name, ()))
+            for ns, _bindings in self.role_bindings.items():
+                out.extend(self._rb_by_role.get((ns, "ClusterRole", role.name), ()))
+            return out
+        return list(self._rb_by_role.get((role.namespace, "Role", role.name), ()))
+
+    # -- which bindings apply to a user ----------------------------------------------------------
+    def _keys(self, user: UserInfo) -> list[tuple[str, str]]:
+        return [(_USER, user.username), *((_GROUP, g) for g in user.groups)]
+
+    def bindings_applying(self, user: UserInfo, namespace: str) -> list[tuple[Binding, Subject]]:
+        """``VisitRulesFor``'s bindings for this user: every matching CRB, then RoleBindings of ``namespace``.
+
+        Each comes with the first subject that matches (for the reason string).
+        """
+        keys = self._keys(user)
+        out: list[tuple[Binding, Subject]] = []
+        for group in (self._candidates(self._crb_by_key, keys),
+                      self._candidates_ns(namespace, keys) if namespace else []):
+            for b in group:
+                i = applies_to(b.subjects, user.username, user.groups, b.namespace if b.kind == "RoleBinding" else "")
+                if i >= 0:
+                    out.append((b, b.subjects[i]))
+        return out
+
+    def bindings_applying_anywhere(self, user: UserInfo) -> list[tuple[Binding, Subject]]:
+        """Every binding in any namespace whose subjects match the user (for near misses, --list -A)."""
+        keys = self._keys(user)
+        out: list[tuple[Binding, Subject]] = []
+        for group in (self._candidates(self._crb_by_key, keys), self._candidates(self._rb_by_key_any, keys)):
+            for b in group:
+                i = applies_to(b.subjects, user.username, user.groups, b.namespace if b.kind == "RoleBinding" else "")
+                if i >= 0:
+                    out.append((b, b.subjects[i]))
+        return out
+
+    def _candidates(self, index: dict, keys: Iterable[tuple[str, str]]) -> list[Binding]:
+        seen: dict[int, Binding] = {}
+        for k in keys:
+            for b in index.get(k, ()):
+                seen.setdefault(id(b), b)
+        return sorted(seen.values(), key=lambda b: self._pos[id(b)])
+
+    def _candidates_ns(self, namespace: str, keys: Iterable[tuple[str, str]]) -> list[Binding]:
+        seen: dict[int, Binding] = {}
+        for k in keys:
+            for b in self._rb_by_key.get((namespace, *k), ()):
+                seen.setdefault(id(b), b)
+        return sorted(seen.values(), key=lambda b: self._pos[id(b)])
+
+    # -- decisions -------------------------------------------------------------------------------
+    def authorize(self, user: UserInfo, request: Request, *, first_only: bool = False) -> Authorization:
+        """The decision of the chain system:masters → RBAC, with every allowing grant as evidence."""
+        if SYSTEM_MASTERS in user.groups:
+            return Authorization(allowed=True, reason="", authorizer="system:masters")
+        grants: list[Grant] = []
+        errors: list[str] = []
+        reason = ""
+        for binding, subject in self.bindings_applying(user, request.namespace if request.resource_request else ""):
+            role = self.role_for(binding)
+            if role is None:
+                errors.append(not_found_error(binding))
+                continue
+            for i, rule in enumerate(role.rules):
+                if rule_allows(rule, request):
+                    if not grants:
+                        reason = allowed_reason(binding, subject)
+                    grants.append(Grant(subject=subject, binding=binding, role=role, rule=rule, rule_index=i))
+                    if first_only:
+                        return Authorization(allowed=True, reason=reason, authorizer="RBAC", grants=tuple(grants))
+        if grants:
+            return Authorization(allowed=True, reason=reason, authorizer="RBAC", grants=tuple(grants),
+                                 errors=tuple(errors))
+        return Authorization(allowed=False, reason=denied_reason(errors), authorizer="", errors=tuple(errors))
+
+    def allows(self, user: UserInfo, request: Request) -> bool:
+        return self.authorize(user, request, first_only=True).allowed
+
+    # -- rules for a user ------------------------------------------------------------------------
+    def rules_for(self, user: UserInfo, namespace: str) -> tuple[list[Grant], list[str]]:
+        """Every rule that applies to the user in ``namespace`` ("" = cluster scope only), and errors."""
+        grants: list[Grant] = []
+        errors: list[str] = []
+        for binding, subject in self.bindings_applying(user, namespace):
+            role = self.role_for(binding)
+            if role is None:
+                errors.append(not_found_error(binding))
+                continue
+            for i, rule in enumerate(role.rules):
+                grants.append(Grant(subject=subject, binding=binding, role=role, rule=rule, rule_index=i))
+        return grants, errors
+
+    # -- subject locator -------------------------------------------------------------------------
+    def _candidate_roles(self, request: Request) -> tuple[set[int], list[Role]]:
+        """Roles that might allow the request (ClusterRoles, and Roles of the request's namespace)."""
+        if not request.resource_request:
+            return {id(r) for r in self._url_roles}, list(self._url_roles)
+        tokens = ["*", request.combined_resource]
+        if request.subresource:
+            tokens.append(f"*/{request.subresource}")
+        found: dict[int, Role] = {}
+        namespaces = [""] + ([request.namespace] if request.namespace else [])
+        for ns in namespaces:
+            for v in ("*", request.verb):
+                for t in tokens:
+                    for r in self._rule_index.get((ns, v, t), ()):
+                        found.setdefault(id(r), r)
+        return set(found), list(found.values())
+
+    def allowing_rules(self, role: Role, request: Request) -> list[tuple[int, PolicyRule]]:
+        return [(i, rule) for i, rule in enumerate(role.rules) if rule_allows(rule, request)]
+
+    def grants_for_request(self, request: Request) -> tuple[list[Grant], list[str]]:
+        """Every (binding, subject, rule) that allows the request, in locator order, and role errors.
+
+        One Grant per subject of each binding and per allowing rule of its role.
+        """
+        _, roles = self._candidate_roles(request)
+        rules_by_role: dict[int, list[tuple[int, PolicyRule]]] = {}
+        for r in roles:
+            allowing = self.allowing_rules(r, request)
+            if allowing:
+                rules_by_role[id(r)] = allowing
+        bindings: list[Binding] = []
+        for r in roles:
+            if id(r) not in rules_by_role:
+                continue
+            if r.kind == "ClusterRole":
+                bindings.extend(self._crb_by_role.get(r.name, ()))
+                if request.resource_request and request.namespace:
+                    bindings.extend(self._rb_by_role.get((request.namespace, "ClusterRole", r.name), ()))
+            elif request.resource_request and request.namespace and r.namespace == request.namespace:
+                bindings.extend(self._rb_by_role.get((request.namespace, "Role", r.name), ()))
+        bindings.sort(key=lambda b: self._pos[id(b)])
+        grants: list[Grant] = []
+        for b in bindings:
+            role = self.role_for(b)
+            if role is None:
+                continue
+            for i, rule in rules_by_role[id(role)]:
+                for s in b.subjects:
+                    grants.append(Grant(subject=s, binding=b, role=role, rule=rule, rule_index=i))
+        errors = [not_found_error(b) for b in self.missing_role_bindings(request.namespace if request.resource_request else "")]
+        return grants, errors
+
+    def missing_role_bindings(self, namespace: str) -> Iterator[Binding]:
+        """Bindings consulted for requests in ``namespace`` whose role does not resolve."""
+        for b in self.cluster_role_bindings:
+            if self.role_for(b) is None:
+                yield b
+        if namespace:
+            for b in self.role_bindings.get(namespace, ()):
+                if self.role_for(b) is None:
+                    yield b
+
+    def locate_subjects(self, request: Request) -> tuple[list[LocatedSubject], list[str]]:
+        """Kubernetes' subject locator, faithfully: system:masters, super-user, then every subject of
+        every allowing binding (CRBs, then RoleBindings of the namespace), duplicates kept."""
+        out = [LocatedSubject(subject=Subject(kind="Group", name=SYSTEM_MASTERS, api_group="rbac.authorization.k8s.io"),
+                              grant=None)]
+        if self.super_user:
+            out.append(LocatedSubject(subject=Subject(kind="User", name=self.super_user,
+                                                      api_group="rbac.authorization.k8s.io"), grant=None))
+        grants, errors = self.grants_for_request(request)
+        seen: set[tuple[int, int]] = set()  # one entry per (binding, subject position), not per rule
+        for g in grants:
+            key = (id(g.binding), id(g.subject))
+            if key in seen:
+                continue
+            seen.add(key)
+            out.append(LocatedSubject(subject=g.subject, grant=g))
+        return out, errors
+
