@@ -30,6 +30,7 @@ from .semantics import (
     impersonated_user,
     subject_as_user,
 )
+from .workloads import Workload, extract_workloads
 
 __all__ = ["Analysis", "Progress"]
 
@@ -88,6 +89,11 @@ class Analysis:
     @property
     def notices(self) -> list[Notice]:
         return [*self.inventory.notices, *self.index.aggregation_notices]
+
+    @cached_property
+    def workloads(self) -> list[Workload]:
+        """Pods and controller pod templates with the ServiceAccount they run as."""
+        return extract_workloads(self.inventory)
 
     @cached_property
     def catalog(self) -> ResourceCatalog:
