@@ -198,6 +198,7 @@ def _list(a: Analysis, user: UserInfo, args: argparse.Namespace, out: TextIO) ->
                  args.output, out)
             return EXIT_OK
         rows = _status_rows(cluster, "cluster")
+        errors = [e for r in (cluster, *per_ns.values()) if r.evaluation_error for e in r.evaluation_error.split(", ")]
         for ns, r in per_ns.items():
             rows.extend(row for row in _status_rows(r, ns) if row[5].startswith("RoleBinding"))
     else:
@@ -207,9 +208,13 @@ def _list(a: Analysis, user: UserInfo, args: argparse.Namespace, out: TextIO) ->
             dump({"apiVersion": "authorization.k8s.io/v1", "kind": "SubjectRulesReview",
                   "spec": {"namespace": ns}, "status": review.to_status()}, args.output, out)
             return EXIT_OK
+        errors = review.evaluation_error.split(", ") if review.evaluation_error else []
         rows = _status_rows(review, "cluster" if not ns else ns)
         rows = [r if r[5].startswith("RoleBinding") else ["cluster", *r[1:]] for r in rows]
+    errors = list(dict.fromkeys(errors))
     out.write(f"{user.username or '(member)'} (groups: {', '.join(user.groups) or 'none'})\n")
+    for error in errors:
+        out.write(f"note: a binding of this user refers to a missing role: {error}\n")
     if not rows:
         out.write("no permissions\n")
         return EXIT_OK
