@@ -8,7 +8,7 @@ from functools import cached_property
 from typing import Any
 
 from . import queries
-from .errors import UsageError
+from .errors import ClusterError, UsageError
 from .loaders.manifests import Limits, load_manifests, load_texts
 from .model import (
     Decision,
@@ -233,6 +233,75 @@ class Analysis:
             status["reason"] = decision.reason
         out["status"] = status
         return out
+
+    # -- live clusters and snapshots (issue 8) ---------------------------------------------------
+    @classmethod
+    def from_sources(cls, paths: Sequence[str] = (), *, live: bool = False, connection: Any = None,
+                     kubeconfig: str | None = None, context: str | None = None, allow_exec: bool = False,
+                     default_namespace: str = "default", limits: Limits | None = None,
+                     on_progress: Progress | None = None, fetch_options: Any = None) -> Analysis:
+        """The live cluster (``live=True`` or a ``connection``) and/or files, in one inventory.
+
+        Cluster objects are read first; a file object with the same kind, namespace and name replaces
+        the live one (a ``duplicate`` notice says so), so ``--live -f change.yaml`` answers "what if I
+        applied this". Without ``live``/``connection`` nothing talks to a cluster.
+        """
+        from .loaders.cluster import add_cluster_objects, fetch_cluster
+        from .loaders.manifests import ParseContext, finish
+
+        ctx = ParseContext(default_namespace=default_namespace)
+        if live or connection is not None:
+            conn = connection if connection is not None else cls.live_connection(kubeconfig, context, allow_exec)
+            add_cluster_objects(ctx, fetch_cluster(conn, options=fetch_options, on_progress=on_progress))
+        if paths:
+            load_manifests(paths, default_namespace=default_namespace, limits=limits, on_progress=on_progress,
+                           context=ctx)
+        else:
+            finish(ctx)
+        return cls(ctx.inventory)
+
+    @staticmethod
+    def live_connection(kubeconfig: str | None = None, context: str | None = None, allow_exec: bool = False) -> Any:
+        """The API server connection of a kubeconfig context, or the in-cluster one when running in a pod
+        with no kubeconfig. ``exec`` plugins and auth-providers run only with ``allow_exec``."""
+        try:
+            from .identity.kubeconfig import in_cluster_connection, resolve_connection
+        except ImportError:
+            raise ClusterError("--live needs the kubeconfig resolution of analyzer.identity, "
+                               "which this build does not have") from None
+        if kubeconfig is None and context is None and _in_cluster_only():
+            return in_cluster_connection()
+        return resolve_connection(kubeconfig, context, allow_exec=allow_exec)
+
+    @staticmethod
+    def server_user(connection: Any = None, *, kubeconfig: str | None = None, context: str | None = None,
+                    allow_exec: bool = False) -> UserInfo:
+        """Who the API server says the credential is (SelfSubjectReview)."""
+        from .loaders.cluster import self_subject_review
+
+        conn = connection if connection is not None else Analysis.live_connection(kubeconfig, context, allow_exec)
+        return self_subject_review(conn)
+
+    def snapshot(self) -> dict[str, Any]:
+        """The inventory as one ``List`` with the ``rbacAnalyzer`` header (clusterVersion, capturedAt, ...)."""
+        from .loaders.snapshot import snapshot_document
+
+        return snapshot_document(self.inventory)
+
+    def write_snapshot(self, path: str) -> str:
+        """Write :meth:`snapshot` to ``path`` (.yaml, .yaml.gz or .json); returns the format written."""
+        from .loaders.snapshot import write_snapshot
+
+        return write_snapshot(self.snapshot(), path)
+
+
+def _in_cluster_only() -> bool:
+    """Running in a pod with no kubeconfig anywhere: use the pod's service account (as client-go does)."""
+    import os
+
+    if not os.environ.get("KUBERNETES_SERVICE_HOST") or os.environ.get("KUBECONFIG"):
+        return False
+    return not os.path.exists(os.path.join(os.path.expanduser("~"), ".kube", "config"))
 
 
 def _parse_sar(sar: Any) -> tuple[UserInfo, Request]:

@@ -34,6 +34,23 @@ def add_input_options(p: argparse.ArgumentParser, *, required: bool = False) -> 
     g.add_argument("--strict", action="store_true", help="exit 2 when any document could not be loaded")
     g.add_argument("--max-file-size", type=int, default=None, metavar="BYTES",
                    help="refuse input files larger than this (default 256 MiB)")
+    g.add_argument("--live", action="store_true",
+                   help="read the policy from the cluster of the kubeconfig context (or in-cluster), alone or with -f")
+    _add_kubeconfig_options(p)
+
+
+def _add_kubeconfig_options(p: argparse.ArgumentParser) -> None:
+    # input and --as options both take --kubeconfig/--context: whichever comes first defines them
+    have = p._option_string_actions
+    if "--kubeconfig" not in have:
+        p.add_argument("--kubeconfig", default=None, metavar="FILE",
+                       help="kubeconfig for --live and for the asker when --as is not given (default: $KUBECONFIG, "
+                            "~/.kube/config)")
+    if "--context" not in have:
+        p.add_argument("--context", default=None, metavar="NAME", help="kubeconfig context (default: current-context)")
+    if "--allow-exec" not in have:
+        p.add_argument("--allow-exec", action="store_true",
+                       help="let the kubeconfig run exec credential plugins / auth-providers (off by default)")
 
 
 def add_namespace_options(p: argparse.ArgumentParser) -> None:
@@ -48,9 +65,7 @@ def add_as_options(p: argparse.ArgumentParser) -> None:
                    help="user to ask as (system:serviceaccount:NS:NAME for a service account)")
     p.add_argument("--as-group", dest="as_groups", action="append", default=[], metavar="GROUP",
                    help="group to ask as (repeatable); needs --as")
-    p.add_argument("--kubeconfig", default=None, metavar="FILE",
-                   help="kubeconfig whose context identity is the asker when --as is not given (never contacts a cluster)")
-    p.add_argument("--context", default=None, metavar="NAME", help="kubeconfig context (default: current-context)")
+    _add_kubeconfig_options(p)
 
 
 def add_output_option(p: argparse.ArgumentParser, choices: list[str], default: str) -> None:
@@ -65,16 +80,22 @@ def progress_printer(stream: TextIO | None = None) -> Callable[[str, int, int], 
 
     def show(stage: str, done: int, total: int) -> None:
         end = "\n" if done >= total else ""
-        stream.write(f"\r{stage}: {done}/{total} files{end}")
+        unit = " files" if stage == "loading" else ""
+        stream.write(f"\r{stage}: {done}/{total}{unit}\x1b[K{end}")
         stream.flush()
 
     return show
 
 
 def load_analysis(args: argparse.Namespace) -> Analysis:
-    """Load the ``-f`` inputs (no inputs: an empty policy)."""
+    """Load the ``-f`` inputs and, with ``--live``, the cluster (neither: an empty policy)."""
     limits = Limits(max_file_bytes=args.max_file_size) if getattr(args, "max_file_size", None) else None
     paths = getattr(args, "paths", []) or []
+    if getattr(args, "live", False):
+        return Analysis.from_sources(paths, live=True, kubeconfig=getattr(args, "kubeconfig", None),
+                                     context=getattr(args, "context", None), allow_exec=getattr(args, "allow_exec", False),
+                                     default_namespace=getattr(args, "default_namespace", "default"),
+                                     limits=limits, on_progress=progress_printer())
     return Analysis.from_paths(paths, default_namespace=getattr(args, "default_namespace", "default"),
                                limits=limits, on_progress=progress_printer())
 

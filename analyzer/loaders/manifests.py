@@ -494,6 +494,8 @@ def _parse_one(ctx: ParseContext, data: Any, src: SourceRef, prefix: str, item_l
         ctx.issue(src, f"{prefix}kind", f"must be a non-empty string, got {_type_name(kind)}")
         return
     if kind == "List" or (kind.endswith("List") and "items" in data):
+        if not prefix and "rbacAnalyzer" in data:
+            _snapshot_header(ctx, data["rbacAnalyzer"], src)
         items = data.get("items")
         if items is None:
             return
@@ -512,6 +514,37 @@ def _parse_one(ctx: ParseContext, data: Any, src: SourceRef, prefix: str, item_l
         ctx.issue(src, prefix + exc.field, exc.message)
         return
     _add(ctx, obj, src, prefix)
+
+
+_MAX_INCOMPLETE = 10_000
+
+
+def _snapshot_header(ctx: ParseContext, header: Any, src: SourceRef) -> None:
+    """A snapshot's ``rbacAnalyzer:`` block → ``inventory.metadata`` and ``inventory.incomplete``."""
+    if not isinstance(header, dict):
+        ctx.issue(src, "rbacAnalyzer", f"must be a map, got {_type_name(header)}")
+        return
+    inv = ctx.inventory
+    for key in ("clusterVersion", "capturedAt", "context"):
+        v = header.get(key)
+        if v is None:
+            continue
+        if not isinstance(v, str):
+            ctx.issue(src, f"rbacAnalyzer.{key}", f"must be a string, got {_type_name(v)}")
+            continue
+        inv.metadata[key] = v[:1000]
+    inv.metadata["snapshot"] = src.file
+    incomplete = header.get("incomplete")
+    if incomplete is None:
+        return
+    if not isinstance(incomplete, list):
+        ctx.issue(src, "rbacAnalyzer.incomplete", f"must be a list of strings, got {_type_name(incomplete)}")
+        return
+    for i, item in enumerate(incomplete[:_MAX_INCOMPLETE]):
+        if not isinstance(item, str):
+            ctx.issue(src, f"rbacAnalyzer.incomplete[{i}]", f"must be a string, got {_type_name(item)}")
+        elif item[:1000] not in inv.incomplete:
+            inv.incomplete.append(item[:1000])
 
 
 def _build(ctx: ParseContext, kind: str, data: dict[str, Any], src: SourceRef, prefix: str) -> Any:
