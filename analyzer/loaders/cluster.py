@@ -133,6 +133,10 @@ class _NotFound(Exception):
     pass
 
 
+class _ListFailed(ClusterError):
+    """One list failed for good (an HTTP error after retries, or not a list): recorded, not fatal."""
+
+
 # ---------------------------------------------------------------------------------------------
 # Connection → client configuration
 # ---------------------------------------------------------------------------------------------
@@ -276,7 +280,7 @@ class ClusterSession:
                 continue
             _raise_for_status(status, data, path)
             if not isinstance(data, dict) or not isinstance(data.get("items", []), list):
-                raise ClusterError(f"{path}: the API server's answer is not a list")
+                raise _ListFailed("the answer is not a list")
             for item in data.get("items") or []:
                 if isinstance(item, dict):
                     items.append(_manifest(item, kind))
@@ -325,7 +329,7 @@ def _raise_for_status(status: int, data: Any, path: str) -> None:
         raise _NotFound(path)
     message = data.get("message") if isinstance(data, dict) else None
     detail = f": {str(message)[:200]}" if isinstance(message, str) and message else ""
-    raise ClusterError(f"{path}: HTTP {status}{detail}")
+    raise _ListFailed(f"HTTP {status}{detail}")
 
 
 @contextlib.contextmanager
@@ -443,6 +447,10 @@ def fetch_cluster(connection: Any, *, kinds: Sequence[LiveKind] = LIVE_KINDS, op
                 items = []
             except _Forbidden:
                 items = _per_namespace(s, kind, namespaces, seen_namespaces, connection, incomplete)
+            except _ListFailed as exc:
+                logger.warning("%s: %s", kind.path(), exc)
+                incomplete.append(f"{kind.label} (error: {exc})")
+                items = []
             objects.extend(items)
             if kind.kind == "Namespace" and items:
                 namespaces = sorted(str((o.get("metadata") or {}).get("name") or "") for o in items)
@@ -480,6 +488,8 @@ def _per_namespace(s: ClusterSession, kind: LiveKind, namespaces: list[str] | No
             continue
         except _Forbidden:
             incomplete.append(f"{kind.label} in namespace {ns} (forbidden)")
+        except _ListFailed as exc:
+            incomplete.append(f"{kind.label} in namespace {ns} (error: {exc})")
     if namespaces is None:
         # the namespace list itself was unreadable: other namespaces may hold more
         incomplete.append(f"{kind.label} in namespaces other than {', '.join(candidates)} (forbidden)")

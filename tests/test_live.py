@@ -1,0 +1,348 @@
+"""Live clusters and snapshots: a local HTTPS API server (client certificate required) vs the same files."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import logging
+import os
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from analyzer import Analysis
+from analyzer.errors import ClusterError
+from analyzer.loaders.cluster import FetchOptions, fetch_cluster, open_session, self_subject_review
+
+from .fake_apiserver import Behaviour, FakeAPIServer, FakePKI, read_objects
+
+FIXTURES = Path(__file__).parent / "fixtures" / "live"
+TOKEN = "s3cr3t-bearer-token-do-not-print"
+ROLES_ALL = "/apis/rbac.authorization.k8s.io/v1/roles"
+ROLES_RESTRICTED = "/apis/rbac.authorization.k8s.io/v1/namespaces/restricted/roles"
+CRBS = "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings"
+OPTS = FetchOptions(page_size=7, sleep=lambda _s: None)
+
+
+@dataclass(frozen=True, kw_only=True)
+class StandInConnection:
+    """The fields of analyzer.identity's Connection that the live loader reads."""
+
+    server: str
+    context_name: str = "test-ctx"
+    namespace: str = ""
+    ca_data: bytes | None = None
+    insecure_skip_tls_verify: bool = False
+    client_cert_data: bytes | None = None
+    client_key_data: bytes | None = None
+    token: str | None = None
+    impersonate_user: str | None = None
+    impersonate_groups: tuple[str, ...] = ()
+    tls_server_name: str | None = None
+
+
+@pytest.fixture(scope="module")
+def pki() -> FakePKI:
+    return FakePKI.generate()
+
+
+@pytest.fixture(scope="module")
+def objects() -> list[dict[str, Any]]:
+    return read_objects(FIXTURES)
+
+
+@pytest.fixture(autouse=True)
+def _no_proxy(monkeypatch):
+    for var in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(var, raising=False)
+
+
+def _server(objects, pki, tmp_path, **behaviour) -> FakeAPIServer:
+    return FakeAPIServer(objects, pki, Behaviour(**behaviour), tmpdir=tmp_path)
+
+
+def _conn(srv: FakeAPIServer, pki: FakePKI, **kw: Any) -> StandInConnection:
+    base: dict[str, Any] = {"server": srv.url, "ca_data": pki.ca.cert, "client_cert_data": pki.client.cert,
+                            "client_key_data": pki.client.key}
+    base.update(kw)
+    return StandInConnection(**base)
+
+
+def _strip(x: Any) -> Any:
+    """Answers without where they came from (files vs cluster:ctx)."""
+    if isinstance(x, dict):
+        return {k: _strip(v) for k, v in x.items() if k not in ("source", "file", "line", "document")}
+    if isinstance(x, list):
+        return sorted((_strip(v) for v in x), key=lambda v: json.dumps(v, sort_keys=True))
+    return x
+
+
+WHO_CAN = [("get", "secrets", "payments", ""), ("create", "pods", "dev", ""), ("create", "pods", "dev", "exec"),
+           ("list", "widgets", "dev", ""), ("get", "secrets", "kube-system", ""), ("delete", "nodes", "", ""),
+           ("get", "configmaps", "kube-public", "")]
+CAN_I = [("bob", ("system:authenticated",), "create", "pods", "dev", "exec"),
+         ("system:serviceaccount:payments:api", ("system:serviceaccounts", "system:serviceaccounts:payments",
+                                                 "system:authenticated"), "get", "secrets", "payments", ""),
+         ("carol", ("qa", "system:authenticated"), "list", "widgets", "payments", ""),
+         ("system:serviceaccount:dev:builder", ("system:serviceaccounts", "system:serviceaccounts:dev",
+                                                "system:authenticated"), "create", "deployments", "dev", ""),
+         ("dave", ("system:authenticated",), "get", "secrets", "payments", "")]
+
+
+def _answers(a: Analysis, *, skip_ns: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for verb, res, ns, sub in WHO_CAN:
+        if ns != skip_ns:
+            group = "example.com" if res == "widgets" else "apps" if res == "deployments" else ""
+            out[f"who-can {verb} {res}/{sub} {ns}"] = _strip(
+                [s.to_dict() for s in a.who_can(verb, res, namespace=ns, api_group=group, subresource=sub)])
+    for user, groups, verb, res, ns, sub in CAN_I:
+        group = "example.com" if res == "widgets" else "apps" if res == "deployments" else ""
+        d = a.can_i(user, groups, verb, res, namespace=ns, api_group=group, subresource=sub)
+        out[f"can-i {user} {verb} {res} {ns}"] = (d.allowed, d.reason,
+                                                  _strip([g.to_dict() for g in d.evidence]))
+    return out
+
+
+def test_live_answers_equal_file_answers(objects, pki, tmp_path):
+    files = Analysis.from_paths([str(FIXTURES)])
+    with _server(objects, pki, tmp_path) as srv:
+        live = Analysis.from_sources(connection=_conn(srv, pki), fetch_options=OPTS)
+    assert live.inventory.incomplete == []
+    assert live.inventory.kind_counts() == files.inventory.kind_counts()
+    assert _answers(live) == _answers(files)
+    allowed = [v[0] for k, v in _answers(live).items() if k.startswith("can-i")]
+    assert allowed == [True, False, True, True, False]  # the queries do exercise the policy
+    assert live.inventory.metadata["clusterVersion"] == "v1.30.2"
+    assert live.inventory.metadata["context"] == "test-ctx"
+    assert live.inventory.roles[0].source.file == "cluster:test-ctx"
+
+
+def test_pagination_kinds_and_redaction(objects, pki, tmp_path):
+    with _server(objects, pki, tmp_path) as srv:
+        fetched = fetch_cluster(_conn(srv, pki), options=OPTS)
+        crs = srv.paths_requested("/apis/rbac.authorization.k8s.io/v1/clusterroles")
+    assert len(crs) == 5  # 32 ClusterRoles, 7 a page
+    assert [r["query"].get("continue", [""])[0] for r in crs] == ["", "7", "14", "21", "28"]
+    assert all(r["query"]["limit"] == ["7"] for r in crs)
+    kinds = {o["kind"] for o in fetched.objects}
+    assert {"ClusterRole", "Role", "Namespace", "CustomResourceDefinition", "Deployment", "Pod", "CronJob",
+            "ServiceAccount"} <= kinds
+    assert all(o["apiVersion"] for o in fetched.objects)
+    text = json.dumps(fetched.objects)
+    assert "hunter2-env-secret" not in text and "managedFields" not in text
+    assert "last-applied-configuration" not in text
+
+
+def test_forbidden_lists_are_incomplete_not_fatal(objects, pki, tmp_path):
+    files = Analysis.from_paths([str(FIXTURES)])
+    with _server(objects, pki, tmp_path, forbidden={ROLES_ALL, ROLES_RESTRICTED}) as srv:
+        live = Analysis.from_sources(connection=_conn(srv, pki), fetch_options=OPTS)
+        per_ns = [r["path"] for r in srv.requests if r["path"].endswith("/roles")]
+    assert live.inventory.incomplete == ["roles in namespace restricted (forbidden)"]
+    assert "/apis/rbac.authorization.k8s.io/v1/namespaces/dev/roles" in per_ns
+    assert _answers(live) == _answers(files)  # nothing asked involves the unreadable namespace
+    # the unreadable Role: its binding now points at a role that is "missing"
+    subjects, errors = live.who_can_request(live.request("get", "secrets", namespace="restricted"))
+    assert not any(s.subject.name == "ops" for s in subjects) and errors
+
+
+def test_forbidden_everywhere_and_server_errors(objects, pki, tmp_path):
+    ns_path = "/api/v1/namespaces"
+    pods = "/api/v1/pods"
+    with _server(objects, pki, tmp_path, forbidden={ns_path, ROLES_ALL, "/apis/rbac.authorization.k8s.io/v1/namespaces/dev/roles"},
+                 transient={pods: [503] * 10}) as srv:
+        fetched = fetch_cluster(_conn(srv, pki, namespace="dev"), options=OPTS)
+    inc = list(fetched.incomplete)
+    assert "namespaces (forbidden)" in inc
+    # namespaces unknown: the namespaces seen elsewhere are tried, and the rest is said to be missing
+    assert "roles in namespace dev (forbidden)" in inc
+    assert any(i.startswith("roles in namespaces other than") for i in inc)
+    assert "pods (error: HTTP 503)" in inc
+
+
+def test_retry_on_429_and_5xx(objects, pki, tmp_path):
+    slept: list[float] = []
+    opts = FetchOptions(page_size=50, sleep=slept.append)
+    with _server(objects, pki, tmp_path, transient={CRBS: [429, 503]}) as srv:
+        fetched = fetch_cluster(_conn(srv, pki), options=opts)
+        assert len(srv.paths_requested(CRBS)) == 3
+    assert not fetched.incomplete
+    assert sum(o["kind"] == "ClusterRoleBinding" for o in fetched.objects) == 11
+    assert slept == [0.0, 0.0]  # Retry-After: 0 honoured
+
+
+def test_client_certificate_is_required(objects, pki, tmp_path):
+    with _server(objects, pki, tmp_path) as srv:
+        with pytest.raises(ClusterError, match="cannot reach"):
+            fetch_cluster(_conn(srv, pki, client_cert_data=None, client_key_data=None), options=OPTS)
+        with pytest.raises(ClusterError, match="cannot reach"):  # a certificate from a CA the server does not trust
+            fetch_cluster(_conn(srv, pki, client_cert_data=pki.stranger.cert, client_key_data=pki.stranger.key),
+                          options=OPTS)
+        with pytest.raises(ClusterError, match="cannot reach"):  # the server's CA is not trusted by us
+            fetch_cluster(_conn(srv, pki, ca_data=pki.stranger.cert), options=OPTS)
+
+
+def test_token_and_impersonation_headers(objects, pki, tmp_path):
+    with _server(objects, pki, tmp_path, tokens={TOKEN}) as srv:
+        conn = _conn(srv, pki, token=TOKEN, impersonate_user="bob", impersonate_groups=("dev", "qa"))
+        me = self_subject_review(conn, options=OPTS)
+        fetch_cluster(conn, options=OPTS)
+        assert all(r["authorization"] == f"Bearer {TOKEN}" for r in srv.requests)
+        assert all(r["impersonate_groups"] == ["dev", "qa"] for r in srv.requests)
+        with pytest.raises(ClusterError, match="401"):
+            fetch_cluster(_conn(srv, pki, token="wrong"), options=OPTS)
+    assert me.username == "bob" and me.groups == ("dev", "qa", "system:authenticated")
+
+
+def test_self_subject_review_from_client_certificate(objects, pki, tmp_path):
+    with _server(objects, pki, tmp_path) as srv:
+        me = Analysis.server_user(_conn(srv, pki))
+    assert me.username == "alice" and me.groups == ("dev", "system:authenticated")
+
+
+def test_key_material_is_private_and_removed(objects, pki, tmp_path):
+    with _server(objects, pki, tmp_path) as srv:
+        with open_session(_conn(srv, pki), OPTS) as s:
+            cfg = s.api.configuration
+            paths = [cfg.ssl_ca_cert, cfg.cert_file, cfg.key_file]
+            directory = os.path.dirname(cfg.key_file)
+            assert stat.S_IMODE(os.stat(directory).st_mode) == 0o700
+            assert all(stat.S_IMODE(os.stat(p).st_mode) == 0o600 for p in paths)
+            status, version = s.request("GET", "/version")
+            assert status == 200 and version["gitVersion"] == "v1.30.2"
+    assert not os.path.exists(directory)
+
+
+@pytest.mark.parametrize("suffix", [".yaml", ".yaml.gz", ".json"])
+def test_snapshot_round_trip(objects, pki, tmp_path, suffix):
+    out = tmp_path / f"snap{suffix}"
+    with _server(objects, pki, tmp_path, forbidden={ROLES_ALL, ROLES_RESTRICTED}) as srv:
+        live = Analysis.from_sources(connection=_conn(srv, pki), fetch_options=OPTS)
+    assert live.write_snapshot(str(out)) == suffix[1:]
+    raw = gzip.decompress(out.read_bytes()) if suffix.endswith(".gz") else out.read_bytes()
+    doc = json.loads(raw) if suffix == ".json" else yaml.safe_load(raw)
+    assert doc["kind"] == "List" and doc["apiVersion"] == "v1"
+    assert doc["rbacAnalyzer"]["clusterVersion"] == "v1.30.2"
+    assert doc["rbacAnalyzer"]["context"] == "test-ctx"
+    assert doc["rbacAnalyzer"]["incomplete"] == ["roles in namespace restricted (forbidden)"]
+    assert doc["rbacAnalyzer"]["capturedAt"].endswith("Z")
+    offline = Analysis.from_paths([str(out)])
+    assert offline.inventory.incomplete == live.inventory.incomplete
+    assert offline.inventory.metadata["clusterVersion"] == "v1.30.2"
+    assert offline.inventory.kind_counts() == live.inventory.kind_counts()
+    assert _answers(offline) == _answers(live)
+    assert offline.load_issues == []
+    # a snapshot of the snapshot is the same file (stable order, same header)
+    again = tmp_path / f"again{suffix}"
+    offline.write_snapshot(str(again))
+    assert again.read_bytes() == out.read_bytes()
+
+
+def test_snapshot_from_files_round_trips(tmp_path):
+    files = Analysis.from_paths([str(FIXTURES)])
+    out = tmp_path / "files.yaml"
+    files.write_snapshot(str(out))
+    again = Analysis.from_paths([str(out)])
+    assert _answers(again) == _answers(files)
+    assert again.inventory.kind_counts() == files.inventory.kind_counts()
+
+
+def test_bad_snapshot_header_is_a_load_issue(tmp_path):
+    p = tmp_path / "bad.yaml"
+    p.write_text("apiVersion: v1\nkind: List\nrbacAnalyzer: {incomplete: [1, ok], context: [x]}\nitems: []\n")
+    a = Analysis.from_paths([str(p)])
+    assert a.inventory.incomplete == ["ok"]
+    assert {i.field for i in a.load_issues} == {"rbacAnalyzer.incomplete[0]", "rbacAnalyzer.context"}
+
+
+# -- the CLI -----------------------------------------------------------------------------------
+
+@pytest.fixture
+def live_cli(cli, objects, pki, tmp_path, monkeypatch):
+    """The CLI with --live pointed at a fake API server (a stand-in for the kubeconfig resolution)."""
+    srv = _server(objects, pki, tmp_path, forbidden={ROLES_ALL, ROLES_RESTRICTED}, tokens={TOKEN})
+    srv.__enter__()
+    conn = _conn(srv, pki, token=TOKEN)
+    seen: list[tuple[Any, ...]] = []
+
+    def resolve(kubeconfig=None, context=None, allow_exec=False):
+        seen.append((kubeconfig, context, allow_exec))
+        return conn
+
+    monkeypatch.setattr(Analysis, "live_connection", staticmethod(resolve))
+    yield cli, seen
+    srv.__exit__(None, None, None)
+
+
+def _no_secrets(pki: FakePKI, *texts: str) -> None:
+    key_line = pki.client.key.decode().splitlines()[1]
+    for t in texts:
+        assert TOKEN not in t and key_line not in t and "hunter2" not in t
+
+
+def test_cli_live_who_can_and_can_i(live_cli, pki, caplog):
+    run, seen = live_cli
+    caplog.set_level(logging.DEBUG)
+    r = run("who-can", "get", "secrets", "-n", "payments", "--live", "--context", "prod", "-o", "json")
+    assert r.code == 0, r
+    data = json.loads(r.out)
+    assert data["incomplete"] is True
+    assert "incomplete: could not read roles in namespace restricted (forbidden)" in r.err
+    assert {s["name"] for s in data["subjects"]} >= {"system:kube-controller-manager", "system:masters"}
+    t = run("who-can", "get", "secrets", "-n", "payments", "--live")
+    assert "incomplete: could not read roles in namespace restricted (forbidden)" in t.out
+    c = run("can-i", "create", "pods/exec", "-n", "dev", "--as", "bob", "--live")
+    assert c.code == 0 and c.out.startswith("yes") and "incomplete: could not read" in c.out
+    j = run("can-i", "get", "secrets", "-n", "payments", "--as", "dave", "--live", "-o", "json")
+    assert j.code == 1 and json.loads(j.out)["incomplete"] == ["roles in namespace restricted (forbidden)"]
+    ld = run("load", "--live", "-o", "json")
+    assert json.loads(ld.out)["incomplete"] == ["roles in namespace restricted (forbidden)"]
+    assert seen[0] == (None, "prod", False)
+    _no_secrets(pki, r.out, r.err, t.out, c.out, j.out, ld.out, caplog.text)
+
+
+def test_cli_live_with_files_merges(live_cli, tmp_path):
+    run, _ = live_cli
+    extra = tmp_path / "extra.yaml"
+    extra.write_text("apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: dave-pods, "
+                     "namespace: dev}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: pod-manager}\n"
+                     "subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: dave}]\n")
+    assert run("can-i", "create", "pods", "-n", "dev", "--as", "dave", "--live").code == 1
+    assert run("can-i", "create", "pods", "-n", "dev", "--as", "dave", "--live", "-f", str(extra)).code == 0
+
+
+def test_cli_snapshot(live_cli, pki, tmp_path):
+    run, _ = live_cli
+    out = tmp_path / "prod.yaml.gz"
+    r = run("snapshot", "--live", "--output-file", str(out))
+    assert r.code == 0, r
+    assert "Wrote 77 objects" not in r.out  # the forbidden Roles are missing
+    assert "of context test-ctx" in r.out and "incomplete: could not read roles in namespace restricted" in r.out
+    text = gzip.decompress(out.read_bytes()).decode()
+    _no_secrets(pki, r.out, r.err, text)
+    offline = run("who-can", "get", "secrets", "-n", "payments", "-f", str(out), "-o", "json")
+    online = run("who-can", "get", "secrets", "-n", "payments", "--live", "-o", "json")
+    assert _strip(json.loads(offline.out)) == _strip(json.loads(online.out))
+    assert "incomplete: could not read roles in namespace restricted (forbidden)" in offline.err
+
+
+def test_cli_snapshot_usage_errors(cli, tmp_path):
+    assert cli("snapshot", "--output-file", str(tmp_path / "x.yaml")).code == 2
+    r = cli("snapshot", "-f", str(FIXTURES), "--output-file", str(tmp_path / "x.txt"))
+    assert r.code == 2 and "must end in" in r.err
+    r = cli("snapshot", "-f", str(FIXTURES), "--output-file", str(tmp_path / "x.json"))
+    assert r.code == 0 and json.loads((tmp_path / "x.json").read_text())["kind"] == "List"
+
+
+def test_without_live_nothing_talks_to_a_cluster(cli, monkeypatch):
+    def boom(*_a, **_k):
+        raise AssertionError("contacted a cluster without --live")
+
+    monkeypatch.setattr(Analysis, "live_connection", staticmethod(boom))
+    monkeypatch.setattr("analyzer.loaders.cluster.open_session", boom)
+    assert cli("who-can", "get", "secrets", "-f", str(FIXTURES), "--kubeconfig", "/nonexistent").code == 0
