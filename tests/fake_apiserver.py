@@ -179,6 +179,7 @@ class FakeAPIServer:
 class _Handler(BaseHTTPRequestHandler):
     server_owner: FakeAPIServer
     protocol_version = "HTTP/1.1"
+    wbufsize = -1  # one write per response: headers and body in separate segments meet delayed ACKs (40 ms)
 
     def log_message(self, *args: Any) -> None:  # quiet
         pass
