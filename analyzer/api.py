@@ -263,16 +263,25 @@ class Analysis:
 
     @staticmethod
     def live_connection(kubeconfig: str | None = None, context: str | None = None, allow_exec: bool = False) -> Any:
-        """The API server connection of a kubeconfig context, or the in-cluster one when running in a pod
-        with no kubeconfig. ``exec`` plugins and auth-providers run only with ``allow_exec``."""
+        """The API server connection of a kubeconfig context (``analyzer.identity.kubeconfig``), or the pod's
+        own service account when no kubeconfig exists and it runs in a cluster (as client-go does).
+        ``exec`` plugins and auth-providers run only with ``allow_exec``."""
+        import importlib
+        import os
+
         try:
-            from .identity.kubeconfig import in_cluster_connection, resolve_connection
+            # by name: the identity package may be absent from a partial build (then a one-line error)
+            kc = importlib.import_module("analyzer.identity.kubeconfig")
         except ImportError:
             raise ClusterError("--live needs the kubeconfig resolution of analyzer.identity, "
                                "which this build does not have") from None
-        if kubeconfig is None and context is None and _in_cluster_only():
-            return in_cluster_connection()
-        return resolve_connection(kubeconfig, context, allow_exec=allow_exec)
+        if kubeconfig is None and context is None:
+            paths, _explicit = kc.kubeconfig_paths(None)
+            if not any(os.path.exists(p) for p in paths):
+                conn = kc.in_cluster_connection()
+                if conn is not None:
+                    return conn
+        return kc.resolve_connection(kubeconfig, context, allow_exec=allow_exec)
 
     @staticmethod
     def server_user(connection: Any = None, *, kubeconfig: str | None = None, context: str | None = None,
@@ -294,15 +303,6 @@ class Analysis:
         from .loaders.snapshot import write_snapshot
 
         return write_snapshot(self.snapshot(), path)
-
-
-def _in_cluster_only() -> bool:
-    """Running in a pod with no kubeconfig anywhere: use the pod's service account (as client-go does)."""
-    import os
-
-    if not os.environ.get("KUBERNETES_SERVICE_HOST") or os.environ.get("KUBECONFIG"):
-        return False
-    return not os.path.exists(os.path.join(os.path.expanduser("~"), ".kube", "config"))
 
 
 def _parse_sar(sar: Any) -> tuple[UserInfo, Request]:

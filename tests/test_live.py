@@ -346,3 +346,40 @@ def test_without_live_nothing_talks_to_a_cluster(cli, monkeypatch):
     monkeypatch.setattr(Analysis, "live_connection", staticmethod(boom))
     monkeypatch.setattr("analyzer.loaders.cluster.open_session", boom)
     assert cli("who-can", "get", "secrets", "-f", str(FIXTURES), "--kubeconfig", "/nonexistent").code == 0
+
+
+def _has_identity() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("analyzer.identity") is not None and \
+        importlib.util.find_spec("analyzer.identity.kubeconfig") is not None
+
+
+@pytest.mark.skipif(not _has_identity(), reason="analyzer.identity.kubeconfig not in this build")
+def test_cli_live_through_a_real_kubeconfig(cli, objects, pki, tmp_path, monkeypatch):
+    import base64
+
+    def b64(b: bytes) -> str:
+        return base64.b64encode(b).decode()
+
+    with _server(objects, pki, tmp_path, tokens={TOKEN}) as srv:
+        kubeconfig = tmp_path / "config"
+        kubeconfig.write_text(yaml.safe_dump({
+            "apiVersion": "v1", "kind": "Config", "current-context": "fake",
+            "clusters": [{"name": "fake", "cluster": {"server": srv.url,
+                                                     "certificate-authority-data": b64(pki.ca.cert)}}],
+            "users": [{"name": "alice", "user": {"client-certificate-data": b64(pki.client.cert),
+                                                 "client-key-data": b64(pki.client.key), "token": TOKEN}}],
+            "contexts": [{"name": "fake", "context": {"cluster": "fake", "user": "alice"}}]}))
+        monkeypatch.delenv("KUBECONFIG", raising=False)
+        r = cli("who-can", "create", "pods", "-n", "dev", "--live", "--kubeconfig", str(kubeconfig), "-o", "json")
+        assert r.code == 0, r
+        assert {"bob", "dev"} <= {s["name"] for s in json.loads(r.out)["subjects"]}
+        assert all(q["authorization"] == f"Bearer {TOKEN}" for q in srv.requests)
+        _no_secrets(pki, r.out, r.err)
+
+
+@pytest.mark.skipif(_has_identity(), reason="analyzer.identity is present")
+def test_cli_live_without_identity_package_is_a_usage_error(cli):
+    r = cli("who-can", "get", "pods", "--live")
+    assert r.code == 2 and "analyzer.identity" in r.err and "Traceback" not in r.err
