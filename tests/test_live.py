@@ -383,3 +383,14 @@ def test_cli_live_through_a_real_kubeconfig(cli, objects, pki, tmp_path, monkeyp
 def test_cli_live_without_identity_package_is_a_usage_error(cli):
     r = cli("who-can", "get", "pods", "--live")
     assert r.code == 2 and "analyzer.identity" in r.err and "Traceback" not in r.err
+
+
+def test_cli_review_says_incomplete(live_cli, tmp_path):
+    run, _ = live_cli
+    sar = tmp_path / "sar.yaml"
+    sar.write_text("apiVersion: authorization.k8s.io/v1\nkind: SubjectAccessReview\nspec:\n  user: bob\n"
+                   "  resourceAttributes: {verb: create, resource: pods, namespace: dev}\n")
+    r = run("review", str(sar), "--live")
+    data = json.loads(r.out)
+    assert r.code == 0 and data["items"][0]["status"]["allowed"] is True
+    assert data["incomplete"] == ["roles in namespace restricted (forbidden)"]
