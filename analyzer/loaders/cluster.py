@@ -21,6 +21,7 @@ import json
 import logging
 import os
 import random
+import re
 import shutil
 import tempfile
 import time
@@ -243,6 +244,8 @@ class ClusterSession:
             except (urllib3.exceptions.HTTPError, ApiException, OSError) as exc:
                 status, data = 0, b""
                 last = _describe_transport_error(exc)
+                if last.startswith("TLS:"):
+                    break  # a certificate problem does not go away by asking again
             else:
                 if status == 429 or status >= 500:
                     last = f"HTTP {status}"
@@ -293,10 +296,18 @@ class ClusterSession:
                 raise ClusterError(f"{path}: more than {self.options.max_pages} pages (limit max_pages)")
 
 
+_SSL_DETAIL = re.compile(r"\[SSL[^\]]*\][^'\")]*|certificate verify failed[^'\")]*|"
+                         r"tlsv1 alert [a-z ]+|sslv3 alert [a-z ]+")
+
+
 def _describe_transport_error(exc: BaseException) -> str:
-    reason = getattr(exc, "reason", None)
-    text = str(reason if reason is not None else exc).splitlines()[0] if str(reason or exc) else type(exc).__name__
-    return text[:300]
+    """One short line: the TLS complaint when there is one, else the connection error."""
+    text = str(getattr(exc, "reason", None) or exc)
+    m = _SSL_DETAIL.search(text)
+    if m:
+        return "TLS: " + re.sub(r"\s*\(_ssl\.c:\d+\)?$", "", m.group(0).strip())[:300]
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    return (lines[-1] if lines else type(exc).__name__)[:300]
 
 
 def _retry_after(value: str | None) -> float | None:
