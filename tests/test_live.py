@@ -124,8 +124,11 @@ def test_live_answers_equal_file_answers(objects, pki, tmp_path):
 
 def test_pagination_kinds_and_redaction(objects, pki, tmp_path):
     with _server(objects, pki, tmp_path) as srv:
-        fetched = fetch_cluster(_conn(srv, pki), options=OPTS)
+        progress: list[tuple[str, int, int]] = []
+        fetched = fetch_cluster(_conn(srv, pki), options=OPTS, on_progress=lambda *a: progress.append(a))
         crs = srv.paths_requested("/apis/rbac.authorization.k8s.io/v1/clusterroles")
+    assert progress[-1] == ("reading cluster", 15, 15)
+    assert ("reading clusterroles (14)", 2, 15) in progress  # per page
     assert len(crs) == 5  # 32 ClusterRoles, 7 a page
     assert [r["query"].get("continue", [""])[0] for r in crs] == ["", "7", "14", "21", "28"]
     assert all(r["query"]["limit"] == ["7"] for r in crs)

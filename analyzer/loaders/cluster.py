@@ -263,7 +263,8 @@ class ClusterSession:
             raise ClusterError(f"cannot reach the API server at {self.server}: {last}")
         return status, None
 
-    def get_list(self, kind: LiveKind, namespace: str = "") -> list[dict[str, Any]]:
+    def get_list(self, kind: LiveKind, namespace: str = "",
+                 on_page: Callable[[int], None] | None = None) -> list[dict[str, Any]]:
         """Every item of one list (all pages), with kind/apiVersion set. Raises _Forbidden / _NotFound /
         ClusterError."""
         path = kind.path(namespace)
@@ -290,6 +291,8 @@ class ClusterSession:
             meta = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
             token = meta.get("continue") or ""
             pages += 1
+            if on_page is not None:
+                on_page(len(items))
             if not token or not isinstance(token, str):
                 return items
             if pages >= self.options.max_pages:
@@ -449,10 +452,14 @@ def fetch_cluster(connection: Any, *, kinds: Sequence[LiveKind] = LIVE_KINDS, op
         namespaces: list[str] | None = None
         seen_namespaces: set[str] = set()
         for i, kind in enumerate(kinds):
+            on_page = None
             if on_progress:
                 on_progress(f"reading {kind.label}", i, total)
+
+                def on_page(n: int, label: str = kind.label, i: int = i) -> None:
+                    on_progress(f"reading {label} ({n})", i, total)
             try:
-                items = s.get_list(kind)
+                items = s.get_list(kind, on_page=on_page)
             except _NotFound:
                 logger.info("%s: not served by this cluster", kind.path())
                 items = []
