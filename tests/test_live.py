@@ -305,6 +305,10 @@ def test_cli_live_who_can_and_can_i(live_cli, pki, caplog):
     assert j.code == 1 and json.loads(j.out)["incomplete"] == ["roles in namespace restricted (forbidden)"]
     ld = run("load", "--live", "-o", "json")
     assert json.loads(ld.out)["incomplete"] == ["roles in namespace restricted (forbidden)"]
+    assert json.loads(ld.out)["source"]["clusterVersion"] == "v1.30.2"
+    lt = run("load", "--live")
+    assert "Cluster: context test-ctx, v1.30.2, read at " in lt.out
+    assert "Incomplete: could not read roles in namespace restricted (forbidden)" in lt.out
     assert seen[0] == (None, "prod", False)
     _no_secrets(pki, r.out, r.err, t.out, c.out, j.out, ld.out, caplog.text)
 
