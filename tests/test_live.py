@@ -401,3 +401,19 @@ def test_cli_review_says_incomplete(live_cli, tmp_path):
     data = json.loads(r.out)
     assert r.code == 0 and data["items"][0]["status"]["allowed"] is True
     assert data["incomplete"] == ["roles in namespace restricted (forbidden)"]
+
+
+def test_tls_server_name(objects, pki, tmp_path):
+    with _server(objects, pki, tmp_path) as srv:
+        ok = fetch_cluster(_conn(srv, pki, tls_server_name="localhost"), options=OPTS)
+        assert ok.cluster_version == "v1.30.2"
+        with pytest.raises(ClusterError, match="TLS"):
+            fetch_cluster(_conn(srv, pki, tls_server_name="apiserver.example.invalid"), options=OPTS)
+
+
+def test_insecure_skip_tls_verify(objects, pki, tmp_path, caplog):
+    with _server(objects, pki, tmp_path) as srv:
+        with pytest.warns(Warning):  # urllib3's InsecureRequestWarning
+            fetched = fetch_cluster(_conn(srv, pki, ca_data=None, insecure_skip_tls_verify=True), options=OPTS)
+    assert fetched.cluster_version == "v1.30.2"
+    assert "TLS verification" in caplog.text
