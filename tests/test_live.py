@@ -417,3 +417,13 @@ def test_insecure_skip_tls_verify(objects, pki, tmp_path, caplog):
             fetched = fetch_cluster(_conn(srv, pki, ca_data=None, insecure_skip_tls_verify=True), options=OPTS)
     assert fetched.cluster_version == "v1.30.2"
     assert "TLS verification" in caplog.text
+
+
+def test_forbidden_in_every_namespace_is_one_entry(objects, pki, tmp_path):
+    rb = "/apis/rbac.authorization.k8s.io/v1/rolebindings"
+    nss = ["default", "kube-system", "kube-public", "dev", "payments", "restricted"]
+    forbidden = {rb} | {f"/apis/rbac.authorization.k8s.io/v1/namespaces/{ns}/rolebindings" for ns in nss}
+    with _server(objects, pki, tmp_path, forbidden=forbidden) as srv:
+        fetched = fetch_cluster(_conn(srv, pki), options=OPTS)
+    assert fetched.incomplete == ("rolebindings (forbidden)",)
+    assert not any(o["kind"] == "RoleBinding" for o in fetched.objects)

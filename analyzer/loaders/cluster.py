@@ -488,6 +488,9 @@ def _raise_unauthorized(status: int) -> None:
         raise ClusterError("the API server rejected the credentials (401 Unauthorized)")
 
 
+_MAX_NAMED_NAMESPACES = 20  # more forbidden namespaces than this for one kind: one entry names them all
+
+
 def _per_namespace(s: ClusterSession, kind: LiveKind, namespaces: list[str] | None, seen: set[str],
                    connection: Any, incomplete: list[str]) -> list[dict[str, Any]]:
     if not kind.namespaced:
@@ -499,15 +502,22 @@ def _per_namespace(s: ClusterSession, kind: LiveKind, namespaces: list[str] | No
         incomplete.append(f"{kind.label} (forbidden)")
         return []
     items: list[dict[str, Any]] = []
+    forbidden: list[str] = []
     for ns in candidates:
         try:
             items.extend(s.get_list(kind, ns))
         except _NotFound:
             continue
         except _Forbidden:
-            incomplete.append(f"{kind.label} in namespace {ns} (forbidden)")
+            forbidden.append(ns)
         except _ListFailed as exc:
             incomplete.append(f"{kind.label} in namespace {ns} (error: {exc})")
+    if forbidden and len(forbidden) == len(candidates) and namespaces is not None:
+        incomplete.append(f"{kind.label} (forbidden)")
+    elif len(forbidden) > _MAX_NAMED_NAMESPACES:
+        incomplete.append(f"{kind.label} in {len(forbidden)} namespaces (forbidden): {', '.join(forbidden)}")
+    else:
+        incomplete.extend(f"{kind.label} in namespace {ns} (forbidden)" for ns in forbidden)
     if namespaces is None:
         # the namespace list itself was unreadable: other namespaces may hold more
         incomplete.append(f"{kind.label} in namespaces other than {', '.join(candidates)} (forbidden)")
