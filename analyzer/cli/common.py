@@ -40,7 +40,9 @@ def add_input_options(p: argparse.ArgumentParser, *, required: bool = False) -> 
 
 
 def _add_kubeconfig_options(p: argparse.ArgumentParser) -> None:
-    # input and --as options both take --kubeconfig/--context: whichever comes first defines them
+    # Input and --as options both take --kubeconfig/--context(/--allow-exec): added here only when missing,
+    # and a later add_as_options may redefine them ("resolve": the later definition wins, same dest).
+    p.conflict_handler = p._optionals.conflict_handler = "resolve"
     have = p._option_string_actions
     if "--kubeconfig" not in have:
         p.add_argument("--kubeconfig", default=None, metavar="FILE",
@@ -65,7 +67,9 @@ def add_as_options(p: argparse.ArgumentParser) -> None:
                    help="user to ask as (system:serviceaccount:NS:NAME for a service account)")
     p.add_argument("--as-group", dest="as_groups", action="append", default=[], metavar="GROUP",
                    help="group to ask as (repeatable); needs --as")
-    _add_kubeconfig_options(p)
+    p.add_argument("--kubeconfig", default=None, metavar="FILE",
+                   help="kubeconfig whose context identity is the asker when --as is not given (never contacts a cluster)")
+    p.add_argument("--context", default=None, metavar="NAME", help="kubeconfig context (default: current-context)")
 
 
 def add_output_option(p: argparse.ArgumentParser, choices: list[str], default: str) -> None:
