@@ -427,3 +427,17 @@ def test_forbidden_in_every_namespace_is_one_entry(objects, pki, tmp_path):
         fetched = fetch_cluster(_conn(srv, pki), options=OPTS)
     assert fetched.incomplete == ("rolebindings (forbidden)",)
     assert not any(o["kind"] == "RoleBinding" for o in fetched.objects)
+
+
+def test_file_objects_replace_live_ones(objects, pki, tmp_path):
+    change = tmp_path / "change.yaml"
+    change.write_text("apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: bob-pods, "
+                      "namespace: dev}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: pod-manager}\n"
+                      "subjects: []\n")
+    with _server(objects, pki, tmp_path) as srv:
+        before = Analysis.from_sources(connection=_conn(srv, pki), fetch_options=OPTS)
+        after = Analysis.from_sources([str(change)], connection=_conn(srv, pki), fetch_options=OPTS)
+    assert before.can_i("bob", ["system:authenticated"], "create", "pods", namespace="dev").allowed
+    assert not after.can_i("bob", ["system:authenticated"], "create", "pods", namespace="dev").allowed
+    dup = [n for n in after.notices if n.code == "duplicate"]
+    assert len(dup) == 1 and "cluster:test-ctx" in dup[0].message
