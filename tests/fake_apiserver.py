@@ -104,6 +104,7 @@ class Behaviour:
     transient: dict[str, list[int]] = field(default_factory=dict)  # path → statuses to answer first
     tokens: set[str] = field(default_factory=set)  # bearer tokens accepted (others: 401); empty = no check
     git_version: str = "v1.30.2"
+    ssr_user: dict[str, Any] | None = None  # SelfSubjectReview answer instead of the client certificate's
 
 
 class FakeAPIServer:
@@ -271,5 +272,5 @@ class _Handler(BaseHTTPRequestHandler):
         if self.headers.get("Impersonate-User"):
             user = self.headers["Impersonate-User"]
             groups = [*(self.headers.get_all("Impersonate-Group") or []), "system:authenticated"]
-        body["status"] = {"userInfo": {"username": user, "groups": groups}}
+        body["status"] = {"userInfo": self.server_owner.behaviour.ssr_user or {"username": user, "groups": groups}}
         self._send(201, body)
