@@ -17,6 +17,7 @@ from ..model import UserInfo
 
 __all__ = [
     "add_input_options", "add_namespace_options", "add_as_options", "add_output_option", "load_analysis",
+    "load_live_analysis",
     "report_load_problems", "asker", "dump", "Printer", "progress_printer", "EXIT_OK", "EXIT_NO", "EXIT_USAGE",
 ]
 
@@ -91,15 +92,22 @@ def progress_printer(stream: TextIO | None = None) -> Callable[[str, int, int], 
     return show
 
 
+def load_live_analysis(args: argparse.Namespace) -> Analysis:
+    """``--live``: the cluster of the kubeconfig context (or in-cluster) together with the ``-f`` inputs."""
+    limits = Limits(max_file_bytes=args.max_file_size) if getattr(args, "max_file_size", None) else None
+    return Analysis.from_sources(getattr(args, "paths", []) or [], live=True,
+                                 kubeconfig=getattr(args, "kubeconfig", None), context=getattr(args, "context", None),
+                                 allow_exec=bool(getattr(args, "allow_exec", False)),
+                                 default_namespace=getattr(args, "default_namespace", "default"), limits=limits,
+                                 on_progress=progress_printer())
+
+
 def load_analysis(args: argparse.Namespace) -> Analysis:
-    """Load the ``-f`` inputs and, with ``--live``, the cluster (neither: an empty policy)."""
+    """Load the ``-f`` inputs (no inputs: an empty policy)."""
+    if getattr(args, "live", False):
+        return load_live_analysis(args)
     limits = Limits(max_file_bytes=args.max_file_size) if getattr(args, "max_file_size", None) else None
     paths = getattr(args, "paths", []) or []
-    if getattr(args, "live", False):
-        return Analysis.from_sources(paths, live=True, kubeconfig=getattr(args, "kubeconfig", None),
-                                     context=getattr(args, "context", None), allow_exec=getattr(args, "allow_exec", False),
-                                     default_namespace=getattr(args, "default_namespace", "default"),
-                                     limits=limits, on_progress=progress_printer())
     return Analysis.from_paths(paths, default_namespace=getattr(args, "default_namespace", "default"),
                                limits=limits, on_progress=progress_printer())
 
