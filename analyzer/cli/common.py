@@ -17,7 +17,6 @@ from ..model import UserInfo
 
 __all__ = [
     "add_input_options", "add_namespace_options", "add_as_options", "add_output_option", "load_analysis",
-    "load_live_analysis",
     "report_load_problems", "asker", "dump", "Printer", "progress_printer", "EXIT_OK", "EXIT_NO", "EXIT_USAGE",
 ]
 
@@ -92,7 +91,7 @@ def progress_printer(stream: TextIO | None = None) -> Callable[[str, int, int], 
     return show
 
 
-def load_live_analysis(args: argparse.Namespace) -> Analysis:
+def _load_live(args: argparse.Namespace) -> Analysis:
     """``--live``: the cluster of the kubeconfig context (or in-cluster) together with the ``-f`` inputs."""
     limits = Limits(max_file_bytes=args.max_file_size) if getattr(args, "max_file_size", None) else None
     return Analysis.from_sources(getattr(args, "paths", []) or [], live=True,
@@ -105,7 +104,7 @@ def load_live_analysis(args: argparse.Namespace) -> Analysis:
 def load_analysis(args: argparse.Namespace) -> Analysis:
     """Load the ``-f`` inputs (no inputs: an empty policy)."""
     if getattr(args, "live", False):
-        return load_live_analysis(args)
+        return _load_live(args)
     limits = Limits(max_file_bytes=args.max_file_size) if getattr(args, "max_file_size", None) else None
     paths = getattr(args, "paths", []) or []
     return Analysis.from_paths(paths, default_namespace=getattr(args, "default_namespace", "default"),
