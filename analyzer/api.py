@@ -8,7 +8,7 @@ from functools import cached_property
 from typing import Any
 
 from . import queries
-from .errors import ClusterError, UsageError
+from .errors import UsageError
 from .loaders.manifests import Limits, load_manifests, load_texts
 from .model import (
     Decision,
@@ -268,6 +268,8 @@ class Analysis:
         ``exec`` plugins and auth-providers run only with ``allow_exec``."""
         import importlib
         import os
+
+        from .errors import ClusterError
 
         try:
             # by name: the identity package may be absent from a partial build (then a one-line error)
