@@ -181,12 +181,12 @@ def test_retry_on_429_and_5xx(objects, pki, tmp_path):
 
 def test_client_certificate_is_required(objects, pki, tmp_path):
     with _server(objects, pki, tmp_path) as srv:
-        with pytest.raises(ClusterError, match="cannot reach"):
+        with pytest.raises(ClusterError, match="cannot reach|TLS"):
             fetch_cluster(_conn(srv, pki, client_cert_data=None, client_key_data=None), options=OPTS)
-        with pytest.raises(ClusterError, match="cannot reach"):  # a certificate from a CA the server does not trust
+        with pytest.raises(ClusterError, match="cannot reach|TLS"):  # a certificate from a CA the server does not trust
             fetch_cluster(_conn(srv, pki, client_cert_data=pki.stranger.cert, client_key_data=pki.stranger.key),
                           options=OPTS)
-        with pytest.raises(ClusterError, match="cannot reach"):  # the server's CA is not trusted by us
+        with pytest.raises(ClusterError, match="cannot reach|TLS"):  # the server's CA is not trusted by us
             fetch_cluster(_conn(srv, pki, ca_data=pki.stranger.cert), options=OPTS)
 
 
@@ -401,6 +401,16 @@ def test_cli_review_says_incomplete(live_cli, tmp_path):
     data = json.loads(r.out)
     assert r.code == 0 and data["items"][0]["status"]["allowed"] is True
     assert data["incomplete"] == ["roles in namespace restricted (forbidden)"]
+
+
+def test_bad_key_material_and_addresses_are_one_line_errors(objects, pki, tmp_path):
+    with _server(objects, pki, tmp_path) as srv:
+        for kw, msg in (({"ca_data": b"garbage"}, "TLS .* failed: .*X509"),
+                        ({"client_key_data": pki.stranger.key}, "TLS .* failed: .*key values mismatch"),
+                        ({"server": "https://[::1"}, "not an http"), ({"server": "ftp://x"}, "not an http"),
+                        ({"client_key_data": None}, "without its key")):
+            with pytest.raises(ClusterError, match=msg):
+                fetch_cluster(_conn(srv, pki, **kw), options=OPTS)
 
 
 def test_tls_server_name(objects, pki, tmp_path):

@@ -25,6 +25,7 @@ import re
 import shutil
 import tempfile
 import time
+import urllib.parse
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -158,8 +159,13 @@ def build_configuration(connection: Any, directory: str) -> Any:
     from kubernetes import client
 
     server = getattr(connection, "server", "") or ""
-    if not server.startswith(("https://", "http://")):
-        raise ClusterError(f"the API server address {server!r} is not an http(s) URL")
+    try:
+        parts = urllib.parse.urlsplit(server)
+        parts.port  # noqa: B018 (raises ValueError on a bad port)
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("https", "http") or not parts.hostname:
+        raise ClusterError(f"the API server address {server[:200]!r} is not an http(s) URL")
     cfg = client.Configuration()
     cfg.host = server.rstrip("/")
     cfg.verify_ssl = not bool(getattr(connection, "insecure_skip_tls_verify", False))
@@ -259,6 +265,8 @@ class ClusterSession:
             logger.info("%s %s: %s; retrying in %.1fs (attempt %d of %d)", method, path, last, delay, attempt,
                         opts.max_attempts)
             opts.sleep(delay)
+        if status == 0 and last.startswith("TLS:"):
+            raise ClusterError(f"TLS with the API server at {self.server} failed: {last[5:]}")
         if status == 0:
             raise ClusterError(f"cannot reach the API server at {self.server}: {last}")
         return status, None
@@ -299,7 +307,7 @@ class ClusterSession:
                 raise ClusterError(f"{path}: more than {self.options.max_pages} pages (limit max_pages)")
 
 
-_SSL_DETAIL = re.compile(r"\[SSL[^\]]*\][^'\")]*|certificate verify failed[^'\")]*|"
+_SSL_DETAIL = re.compile(r"\[(?:SSL|X509|PEM)[^\]]*\][^'\")]*|certificate verify failed[^'\")]*|"
                          r"tlsv1 alert [a-z ]+|sslv3 alert [a-z ]+")
 
 
