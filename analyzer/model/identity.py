@@ -12,7 +12,7 @@ from typing import Any
 
 from .results import UserInfo
 
-__all__ = ["Impersonation", "IdentityReport", "CREDENTIAL_TYPES"]
+__all__ = ["Impersonation", "IdentityReport", "Power", "CREDENTIAL_TYPES"]
 
 # credentialType values, in the words the report uses.
 CREDENTIAL_TYPES = {
@@ -126,3 +126,33 @@ class IdentityReport:
         who = self.user.username if self.user is not None else None
         return (f"IdentityReport(credential_type={self.credential_type!r}, user={who!r}, "
                 f"accepted={self.accepted}, resolvable={self.resolvable}, fingerprint={self.fingerprint!r})")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Power:
+    """What an identity can do in a policy, in the few words an audit row needs (answers come from the policy)."""
+
+    cluster_admin: bool = False
+    admin_namespaces: tuple[str, ...] = ()
+    secrets_cluster_wide: bool = False
+    secrets_namespaces: tuple[str, ...] = ()
+    has_permissions: bool = False
+
+    def summary(self) -> str:
+        if self.cluster_admin:
+            return "cluster-admin equivalent"
+        parts: list[str] = []
+        if self.admin_namespaces:
+            parts.append(f"admin in {', '.join(self.admin_namespaces)}")
+        if self.secrets_cluster_wide:
+            parts.append("can read secrets cluster-wide")
+        elif self.secrets_namespaces:
+            parts.append(f"can read secrets in {', '.join(self.secrets_namespaces)}")
+        if parts:
+            return "; ".join(parts)
+        return "limited permissions" if self.has_permissions else "nothing"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"summary": self.summary(), "clusterAdmin": self.cluster_admin,
+                "adminNamespaces": list(self.admin_namespaces), "secretsClusterWide": self.secrets_cluster_wide,
+                "secretsNamespaces": list(self.secrets_namespaces), "hasPermissions": self.has_permissions}
