@@ -17,7 +17,7 @@ from typing import Any
 from ..errors import IdentityError, UsageError
 from ..model import IdentityReport, Impersonation, Request, UserInfo
 from ..semantics import ANONYMOUS, UNAUTHENTICATED, impersonated_user, split_sa_username
-from .certificates import check_client_certificate, key_matches_certificate
+from .certificates import CertificateCheck, check_client_certificate, key_matches_certificate
 from .exec_plugin import EXEC_TIMEOUT_SECONDS, describe_exec, run_exec_plugin
 from .kubeconfig import (
     ContextSelection,
@@ -28,7 +28,7 @@ from .kubeconfig import (
     read_token,
     select_context,
 )
-from .tokens import TokenOptions, check_token
+from .tokens import TokenCheck, TokenOptions, check_token
 
 __all__ = ["AuthenticatorOptions", "resolve_identity", "audit_kubeconfig", "impersonation_requests",
            "anonymous_user", "read_token_argument"]
@@ -88,6 +88,18 @@ class _Acc:
         if tag not in self.problems:
             self.problems.append(tag)
 
+    def absorb(self, check: CertificateCheck | TokenCheck, credential_type: str) -> None:
+        """Take over one authenticator's findings."""
+        self.credential_type = credential_type
+        self.user = check.user
+        self.accepted = check.accepted
+        self.rejected.extend(check.rejected_because)
+        self.warnings.extend(check.warnings)
+        for p in check.problems:
+            self.problem(p)
+        self.facts.extend(check.facts)
+        self.fingerprint = check.fingerprint
+
 
 def _impersonation_from(entry: KubeconfigEntry | None, as_user: str | None, as_groups: Sequence[str],
                         as_uid: str | None) -> Impersonation | None:
@@ -129,16 +141,8 @@ def impersonation_requests(imp: Impersonation) -> list[Request]:
 # -- credentials ---------------------------------------------------------------------------------------
 def _apply_cert(acc: _Acc, cert: bytes, key: bytes | None, *, client_ca: bytes | None, ca_is_assumption: bool,
                 now: datetime, need_key: bool) -> _Acc:
-    c = check_client_certificate(cert, client_ca=client_ca, ca_is_assumption=ca_is_assumption, now=now)
-    acc.credential_type = "x509"
-    acc.user = c.user
-    acc.accepted = c.accepted
-    acc.rejected.extend(c.rejected_because)
-    acc.warnings.extend(c.warnings)
-    for p in c.problems:
-        acc.problem(p)
-    acc.facts.extend(c.facts)
-    acc.fingerprint = c.fingerprint
+    acc.absorb(check_client_certificate(cert, client_ca=client_ca, ca_is_assumption=ca_is_assumption, now=now),
+               "x509")
     if key is not None:
         match = key_matches_certificate(cert, key)
         if match is False:
@@ -155,17 +159,9 @@ def _apply_cert(acc: _Acc, cert: bytes, key: bytes | None, *, client_ca: bytes |
 
 def _apply_token(acc: _Acc, token: str, options: TokenOptions, now: datetime) -> _Acc:
     t = check_token(token, options, now=now)
-    acc.credential_type = t.credential_type
-    acc.user = t.user
-    acc.accepted = t.accepted
+    acc.absorb(t, t.credential_type)
     acc.resolvable = t.resolvable
     acc.unresolvable_reason = t.unresolvable_reason
-    acc.rejected.extend(t.rejected_because)
-    acc.warnings.extend(t.warnings)
-    for p in t.problems:
-        acc.problem(p)
-    acc.facts.extend(t.facts)
-    acc.fingerprint = t.fingerprint
     return acc
 
 
