@@ -227,10 +227,16 @@ def test_certificate_chain_through_intermediate(ca):
     assert not alone.accepted
 
 
-def test_certificate_without_cn_authenticates_nobody(ca):
+def test_certificate_without_cn_authenticates_nobody(ca, tmp_path):
     cert, _ = ca.issue(None, ("dev",))
     c = check_client_certificate(cert, client_ca=ca.pem, ca_is_assumption=False, now=NOW)
     assert c.user is None and not c.accepted and "no-cn" in c.problems
+    (tmp_path / "no-cn.crt").write_bytes(cert)
+    r = resolve_identity(cert_file=str(tmp_path / "no-cn.crt"), now=NOW)
+    assert r.user.username == "system:anonymous" and not r.accepted
+    off = resolve_identity(cert_file=str(tmp_path / "no-cn.crt"), now=NOW,
+                           options=AuthenticatorOptions(anonymous_auth=False))
+    assert off.user is None
 
 
 def test_certificate_last_cn_wins_and_garbage_is_an_error():
@@ -375,7 +381,7 @@ def test_basic_auth_and_no_credential(tmp_path):
     none = resolve_identity(kubeconfig=str(p))
     assert none.credential_type == "none" and none.accepted and none.user.username == "system:anonymous"
     off = resolve_identity(kubeconfig=str(p), options=AuthenticatorOptions(anonymous_auth=False))
-    assert not off.accepted
+    assert not off.accepted and off.user is None and "401" in off.rejected_because[0]
 
 
 def test_impersonation_from_kubeconfig_and_flags(tmp_path, ca):
@@ -479,7 +485,8 @@ def test_audit_of_shared_many_contexts():
     assert rows["admin@test"].user.groups == ("system:masters", AUTH) and rows["admin@test"].accepted
     assert rows["expired-cert@test"].problems == ("expired",)
     assert rows["foreign-ca@test"].problems == ("untrusted-ca",)
-    assert rows["no-cn@test"].user is None
+    no_cn = rows["no-cn@test"]  # verified but no CN: not authenticated, so the request is anonymous
+    assert not no_cn.accepted and no_cn.user.username == "system:anonymous" and no_cn.problems == ("no-cn",)
     assert rows["serverauth-only@test"].problems == ("wrong-key-usage",)
     assert rows["not-yet-valid@test"].problems == ("not-yet-valid",)
     assert rows["cert-and-token@test"].credential_type == "x509"

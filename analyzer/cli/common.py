@@ -87,6 +87,9 @@ def add_authenticator_options(p: argparse.ArgumentParser) -> None:
                    help="the API server's --oidc-username-prefix ('-' for none; default: ISSUER# unless the claim is email)")
     g.add_argument("--oidc-groups-claim", default="", metavar="CLAIM", help="the API server's --oidc-groups-claim")
     g.add_argument("--oidc-groups-prefix", default="", metavar="PREFIX", help="the API server's --oidc-groups-prefix")
+    g.add_argument("--anonymous-auth", choices=["true", "false"], default="true",
+                   help="the API server's --anonymous-auth: are requests without a credential system:anonymous? "
+                        "(default: true)")
     g.add_argument("--token-auth-file", default=None, metavar="FILE",
                    help="the API server's static token file (CSV token,user,uid,\"group1,group2\")")
 
@@ -108,6 +111,7 @@ def authenticator_options(args: argparse.Namespace) -> AuthenticatorOptions:
         static_tokens_source=tf or "",
     )
     return AuthenticatorOptions(client_ca=client_ca, client_ca_source=ca_path or "", tokens=tokens,
+                                anonymous_auth=getattr(args, "anonymous_auth", "true") != "false",
                                 allow_exec=bool(getattr(args, "allow_exec", False)))
 
 

@@ -186,8 +186,14 @@ def _combine(cert: bytes | None, key: bytes | None, token: str | None, opts: Aut
             t.rejected = [f"certificate: {r}" for r in c.rejected] + [f"token: {r}" for r in t.rejected]
         return t
     if cert is not None:
-        return _apply_cert(_Acc(), cert, key, client_ca=client_ca, ca_is_assumption=ca_is_assumption, now=now,
-                           need_key=need_key)
+        acc = _apply_cert(_Acc(), cert, key, client_ca=client_ca, ca_is_assumption=ca_is_assumption, now=now,
+                          need_key=need_key)
+        if acc.user is None and acc.problems == ["no-cn"] and opts.anonymous_auth:
+            # A verified certificate without CN is "not authenticated", not an error: anonymous follows.
+            acc.user = anonymous_user()
+            acc.warnings.append("the certificate authenticates nobody, so the request is served as "
+                                "system:anonymous (when anonymous auth is enabled, else 401)")
+        return acc
     if token is not None:
         return _apply_token(_Acc(), token, opts.tokens, now)
     acc = _Acc(credential_type="none", user=anonymous_user())
@@ -195,6 +201,7 @@ def _combine(cert: bytes | None, key: bytes | None, token: str | None, opts: Aut
         acc.warnings.append("no credential: the API server treats the request as system:anonymous "
                             "(when anonymous auth is disabled it answers 401 Unauthorized)")
     else:
+        acc.user = None
         acc.accepted = False
         acc.rejected.append("no credential and anonymous auth is disabled: 401 Unauthorized")
     acc.problem("no-credential")
@@ -251,7 +258,7 @@ def _from_user_entry(sel: ContextSelection, opts: AuthenticatorOptions, now: dat
             acc.accepted = False
             acc.rejected.insert(0, "basic auth (username/password) is not supported by the API server since "
                                    "Kubernetes 1.19: the password is ignored")
-            acc.warnings = ["the request is served as system:anonymous when anonymous auth is enabled, else 401"]
+            acc.warnings = ["the request is served as system:anonymous"] if opts.anonymous_auth else []
             acc.problems = ["basic-auth"]
             acc.facts.append(("username (basic auth)", str(user.body.get("username") or "")))
             return acc

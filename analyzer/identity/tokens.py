@@ -307,6 +307,10 @@ def _bound_sa(claims: Mapping[str, Any], facts: list[tuple[str, str]]) -> _Resul
         bound.append(f"node {node_name}")
     if secret_name:
         bound.append(f"secret {ns}/{secret_name}")
+    aud = claims.get("aud")
+    warnings.append(f"assuming issuer {claims.get('iss')!r} and audience "
+                    f"{', '.join(map(str, aud)) if isinstance(aud, list) else aud!r} are the API server's "
+                    "--service-account-issuer and --api-audiences")
     if bound:
         facts.append(("bound to", ", ".join(bound)))
         warnings.append(f"valid only while the bound object(s) exist with the uid in the token: {', '.join(bound)}")
