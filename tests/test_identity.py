@@ -496,3 +496,18 @@ def test_audit_of_shared_many_contexts():
     assert rows["expired-token@test"].problems == ("expired",)
     assert rows["dangling@test"].problems == ("dangling-reference",)
     assert "ghost" in rows["dangling@test"].unresolvable_reason
+
+
+def test_token_file_wins_over_token_like_client_go(tmp_path):
+    file_token = sign_jwt(legacy_sa_claims("ci", "from-file"))
+    (tmp_path / "t.jwt").write_text(file_token + "\n")
+    inline = sign_jwt(legacy_sa_claims("ci", "inline"))
+    p = write_kubeconfig(tmp_path / "k", users={"both": {"token": inline, "tokenFile": "t.jwt"},
+                                                "broken": {"token": inline, "tokenFile": "missing.jwt"},
+                                                "only-broken": {"tokenFile": "missing.jwt"}},
+                         contexts={"both": ("test", "both"), "broken": ("test", "broken"),
+                                   "only-broken": ("test", "only-broken")})
+    assert resolve_identity(kubeconfig=str(p), context="both", now=NOW).user.username.endswith(":from-file")
+    assert resolve_identity(kubeconfig=str(p), context="broken", now=NOW).user.username.endswith(":inline")
+    with pytest.raises(IdentityError, match="cannot read"):
+        resolve_identity(kubeconfig=str(p), context="only-broken")

@@ -270,22 +270,29 @@ def read_data_or_file(entry: KubeconfigEntry, key: str) -> tuple[bytes | None, s
 
 
 def read_token(entry: KubeconfigEntry) -> tuple[str | None, str]:
-    """The bearer token of a user entry: ``token`` wins over ``tokenFile`` (client-go)."""
+    """The bearer token of a user entry. As in client-go, a readable ``tokenFile`` wins over ``token`` (the
+    transport re-reads the file and prefers it); an unreadable one is an error only without ``token``."""
     token = entry.body.get("token")
-    if token:
-        if not isinstance(token, str):
-            raise IdentityError(f"user {entry.name!r}: token must be a string")
-        return token.strip(), "token"
+    if token and not isinstance(token, str):
+        raise IdentityError(f"user {entry.name!r}: token must be a string")
     path = entry.body.get("tokenFile")
     if path:
         if not isinstance(path, str):
             raise IdentityError(f"user {entry.name!r}: tokenFile must be a file path")
         full = resolve_path(entry, path)
-        raw = read_file_bytes(full, f"user {entry.name!r}: tokenFile")
         try:
-            return raw.decode("utf-8").strip(), full
-        except UnicodeDecodeError:
+            raw = read_file_bytes(full, f"user {entry.name!r}: tokenFile")
+            text = raw.decode("utf-8").strip()
+        except (IdentityError, UnicodeDecodeError) as exc:
+            if token:
+                return token.strip(), "token"
+            if isinstance(exc, IdentityError):
+                raise
             raise IdentityError(f"user {entry.name!r}: tokenFile {full} is not text") from None
+        if text:
+            return text, full
+    if token:
+        return token.strip(), "token"
     return None, ""
 
 
