@@ -243,8 +243,10 @@ class Analysis:
             return all(allows(user, dataclasses.replace(m, namespace=ns)) for m in markers)
 
         secrets_everywhere = allows(user, Request(verb="get", resource="secrets"))
+        admin_everywhere = all(allows(user, m) for m in markers)  # cluster-wide: through ClusterRoleBindings
         return Power(
-            admin_namespaces=tuple(ns for ns in namespaces if admin_in(ns)),
+            admin_all_namespaces=admin_everywhere,
+            admin_namespaces=() if admin_everywhere else tuple(ns for ns in namespaces if admin_in(ns)),
             secrets_cluster_wide=secrets_everywhere,
             secrets_namespaces=() if secrets_everywhere else tuple(
                 ns for ns in namespaces if allows(user, Request(verb="get", resource="secrets", namespace=ns))),

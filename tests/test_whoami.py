@@ -267,3 +267,30 @@ def test_no_secret_ever_appears_in_outputs(cli, world, monkeypatch):
     for argv, text in outputs:
         for secret in world["secrets"]:
             assert secret not in text, f"secret material leaked by {' '.join(argv)}"
+
+
+def test_power_asks_the_policy(tmp_path):
+    from analyzer import Analysis
+    from analyzer.model import UserInfo
+
+    a = Analysis.from_texts([("p.yaml", POLICY + """
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: ns-admin}
+rules:
+- {apiGroups: [rbac.authorization.k8s.io], resources: [rolebindings, roles], verbs: [create]}
+- {apiGroups: ["", apps], resources: [pods, secrets, deployments], verbs: [get, create, delete]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: ops-admin-everywhere}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: ns-admin}
+subjects: [{kind: Group, name: ops, apiGroup: rbac.authorization.k8s.io}]
+""")])
+    assert a.power_of(UserInfo(username="x", groups=("system:masters",))).summary() == "cluster-admin equivalent"
+    assert a.power_of(UserInfo(username="x", groups=("ops",))).summary() == \
+        "admin in every namespace; can read secrets cluster-wide"
+    assert a.power_of(UserInfo(username="jane")).summary() == "admin in web; can read secrets in web"
+    assert a.power_of(UserInfo(username="y", groups=("dev",))).summary() == "limited permissions"
+    assert a.power_of(UserInfo(username="z")).summary() == "nothing"

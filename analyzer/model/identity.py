@@ -133,6 +133,7 @@ class Power:
     """What an identity can do in a policy, in the few words an audit row needs (answers come from the policy)."""
 
     cluster_admin: bool = False
+    admin_all_namespaces: bool = False  # the admin powers through ClusterRoleBindings
     admin_namespaces: tuple[str, ...] = ()
     secrets_cluster_wide: bool = False
     secrets_namespaces: tuple[str, ...] = ()
@@ -142,7 +143,9 @@ class Power:
         if self.cluster_admin:
             return "cluster-admin equivalent"
         parts: list[str] = []
-        if self.admin_namespaces:
+        if self.admin_all_namespaces:
+            parts.append("admin in every namespace")
+        elif self.admin_namespaces:
             parts.append(f"admin in {', '.join(self.admin_namespaces)}")
         if self.secrets_cluster_wide:
             parts.append("can read secrets cluster-wide")
@@ -154,5 +157,6 @@ class Power:
 
     def to_dict(self) -> dict[str, Any]:
         return {"summary": self.summary(), "clusterAdmin": self.cluster_admin,
+                "adminAllNamespaces": self.admin_all_namespaces,
                 "adminNamespaces": list(self.admin_namespaces), "secretsClusterWide": self.secrets_cluster_wide,
                 "secretsNamespaces": list(self.secrets_namespaces), "hasPermissions": self.has_permissions}
