@@ -511,3 +511,39 @@ def test_token_file_wins_over_token_like_client_go(tmp_path):
     assert resolve_identity(kubeconfig=str(p), context="broken", now=NOW).user.username.endswith(":inline")
     with pytest.raises(IdentityError, match="cannot read"):
         resolve_identity(kubeconfig=str(p), context="only-broken")
+
+
+@pytest.mark.parametrize("text", [
+    "[" * 100000, "- " * 50000 + "x", "42", "clusters: 5", "users: [{name: u, user: [1]}]",
+    "contexts: [{context: {}}]", "contexts: [{name: c, context: {cluster: [x], user: y}}]\ncurrent-context: c",
+    "\x00\x01binary", "users: [{name: u, user: {client-certificate-data: 7}}]\n"
+                      "clusters: [{name: t, cluster: {server: s}}]\n"
+                      "contexts: [{name: c, context: {cluster: t, user: u}}]\ncurrent-context: c",
+])
+def test_hostile_kubeconfigs_are_one_line_errors(tmp_path, text):
+    (tmp_path / "k").write_text(text)
+    with pytest.raises(IdentityError) as exc:
+        resolve_identity(kubeconfig=str(tmp_path / "k"))
+    assert "\n" not in str(exc.value)
+
+
+HOSTILE_CLAIMS = [
+    {"kubernetes.io": {"namespace": 5, "serviceaccount": "x"}, "sub": 1},
+    {**legacy_sa_claims(), "kubernetes.io/serviceaccount/namespace": ["x"]},
+    {**bound_sa_claims(), "exp": "soon"},
+]
+
+
+@pytest.mark.parametrize("token", [
+    "a.b.c", "....", "x" * 70000, "eyJ" + "W" * 100 + ".e30.", "e30.W10.", "e30.e30.", 0, 1, 2,
+], ids=lambda t: f"claims{t}" if isinstance(t, int) else t[:20])
+def test_hostile_tokens_never_crash(token):
+    if isinstance(token, int):
+        token = sign_jwt(HOSTILE_CLAIMS[token])
+    try:
+        t = check_token(token, now=NOW)
+    except IdentityError:
+        return
+    assert t.resolvable is False or t.user is None or isinstance(t.user.username, str)
+    if t.resolvable and t.credential_type.startswith("serviceaccount"):
+        assert not t.accepted

@@ -82,6 +82,12 @@ def world(env, ca):
     plugin = tmp / "plugin.sh"
     plugin.write_text("#!/bin/sh\nexit 1\n")
     plugin.chmod(0o755)
+    exec_token = sign_jwt(bound_sa_claims("ci", "exec-runner", pod=False, node=False, jti="exec-jti"))
+    good_plugin = tmp / "good-plugin.sh"
+    cred = json.dumps({"apiVersion": "client.authentication.k8s.io/v1", "kind": "ExecCredential",
+                       "status": {"token": exec_token}})
+    good_plugin.write_text(f"#!/bin/sh\ncat <<'EOF'\n{cred}\nEOF\n")
+    good_plugin.chmod(0o755)
     clusters = {"test": {"server": "https://test.example.invalid:6443", "certificate-authority-data": b64(ca.pem)}}
     users = {
         "alice": {"client-certificate-data": b64(alice_cert), "client-key-data": b64(alice_key)},
@@ -95,6 +101,8 @@ def world(env, ca):
         "exec": {"exec": {"apiVersion": "client.authentication.k8s.io/v1", "command": str(plugin),
                           "args": ["--password", "exec-arg-secret"], "interactiveMode": "Never",
                           "env": [{"name": "API_KEY", "value": "env-value-secret"}]}},
+        "exec-ok": {"exec": {"apiVersion": "client.authentication.k8s.io/v1", "command": "./good-plugin.sh",
+                             "interactiveMode": "IfAvailable"}},
     }
     contexts = {name: ("test", name) for name in users}
     kc = write_kubeconfig(tmp / "config", users=users, contexts=contexts, clusters=clusters, current="alice")
@@ -103,7 +111,7 @@ def world(env, ca):
     (tmp / "ca.crt").write_bytes(ca.pem)
     (tmp / "sa.jwt").write_text(token)
     (tmp / "tokens.csv").write_text("static-secret-token,sam,7,ops\n")
-    secrets = [token, token.split(".")[2], bound, bound.split(".")[2], "pa55w0rd-very-secret", "exec-arg-secret",
+    secrets = [token, token.split(".")[2], bound, bound.split(".")[2], exec_token, exec_token.split(".")[2], "pa55w0rd-very-secret", "exec-arg-secret",
                "env-value-secret", "static-secret-token"]
     for key in (alice_key, admin_key, root_key, old_key):
         secrets.append(b64(key))
@@ -247,7 +255,7 @@ def test_can_i_uses_kubeconfig_env_like_kubectl(cli, world, monkeypatch):
 def test_no_secret_ever_appears_in_outputs(cli, world, monkeypatch):
     kc, pol, d = world["kc"], world["policy"], world["dir"]
     runs = []
-    for ctx in ("alice", "admin-as-jane", "root", "old-with-token", "sa", "bound", "basic", "exec"):
+    for ctx in ("alice", "admin-as-jane", "root", "old-with-token", "sa", "bound", "basic", "exec", "exec-ok"):
         for fmt in ("text", "json", "yaml"):
             runs.append(("whoami", "--kubeconfig", kc, "--context", ctx, "-o", fmt))
         runs.append(("whoami", "--kubeconfig", kc, "--context", ctx, "-f", pol, "-v"))
@@ -294,3 +302,13 @@ subjects: [{kind: Group, name: ops, apiGroup: rbac.authorization.k8s.io}]
     assert a.power_of(UserInfo(username="jane")).summary() == "admin in web; can read secrets in web"
     assert a.power_of(UserInfo(username="y", groups=("dev",))).summary() == "limited permissions"
     assert a.power_of(UserInfo(username="z")).summary() == "nothing"
+
+
+def test_whoami_allow_exec_runs_the_plugin(cli, world):
+    r = cli("whoami", "--kubeconfig", world["kc"], "--context", "exec-ok", "-o", "json")
+    assert r.code == 3 and "./good-plugin.sh" in r.err
+    ok = cli("whoami", "--kubeconfig", world["kc"], "--context", "exec-ok", "--allow-exec", "-o", "json")
+    assert ok.code == 0, ok
+    doc = json.loads(ok.out)
+    assert doc["status"]["userInfo"]["username"] == "system:serviceaccount:ci:exec-runner"
+    assert doc["analysis"]["credentialType"] == "serviceaccount-token" and "exec-plugin" in doc["analysis"]["problems"]

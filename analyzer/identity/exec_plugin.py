@@ -125,7 +125,7 @@ def run_exec_plugin(spec: Mapping[str, Any], *, base_dir: str, cluster: Mapping[
         raise IdentityError(f"exec plugin {shown} wrote more than {_MAX_OUTPUT} bytes")
     try:
         doc = json.loads(proc.stdout.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         raise IdentityError(f"exec plugin {shown} did not print an ExecCredential (invalid JSON)") from None
     if not isinstance(doc, Mapping) or doc.get("kind") != "ExecCredential":
         raise IdentityError(f"exec plugin {shown} did not print an ExecCredential")

@@ -158,6 +158,8 @@ def _read_yaml(path: str) -> Mapping[str, Any]:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark is not None else ""
         raise IdentityError(f"{path}: not valid YAML{where}") from None
+    except RecursionError:
+        raise IdentityError(f"{path}: nested too deeply, refused") from None
     if doc is None:
         return {}
     if not isinstance(doc, Mapping):

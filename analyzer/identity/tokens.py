@@ -97,7 +97,7 @@ def _split_jwt(token: str) -> tuple[dict[str, Any], dict[str, Any], str] | None:
         return None
     try:
         header, payload = _b64json(parts[0]), _b64json(parts[1])
-    except (binascii.Error, ValueError, UnicodeDecodeError):
+    except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError):
         return None
     if not isinstance(header, dict) or not isinstance(payload, dict):
         return None
@@ -130,7 +130,7 @@ def load_verify_keys(paths: Sequence[str]) -> tuple[tuple[str, Any], ...]:
         if text.startswith(b"{"):
             try:
                 jwks = jwt.PyJWKSet.from_dict(json.loads(text))
-            except (ValueError, jwt.PyJWTError) as exc:
+            except (ValueError, RecursionError, jwt.PyJWTError) as exc:
                 raise IdentityError(f"--verify-with {path}: not a usable JWKS ({exc})") from None
             keys.extend((f"{path}#{k.key_id or i}", k) for i, k in enumerate(jwks.keys))
             continue
@@ -220,6 +220,10 @@ def check_token(token: str, options: TokenOptions | None = None, *, now: datetim
         rejected.insert(0, "unsigned token (alg: none / no signature): every authenticator refuses it")
         problems.append("unsigned")
     exp, nbf = _num(claims.get("exp")), _num(claims.get("nbf"))
+    for claim in ("exp", "nbf"):
+        if claim in claims and _num(claims[claim]) is None:
+            rejected.append(f"{claim} is not a number: the token is malformed")
+            problems.append("malformed")
     if exp is not None and now.timestamp() >= exp:
         rejected.append(f"token expired at {_when(exp)}")
         problems.append("expired")
