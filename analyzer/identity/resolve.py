@@ -293,7 +293,7 @@ def _finish(acc: _Acc, imp: Impersonation | None, **where: str) -> IdentityRepor
     if not acc.resolvable:
         user, accepted = None, False
     return IdentityReport(
-        credential_type=acc.credential_type, resolvable=acc.resolvable, accepted=accepted, user=user,
+        credential_type=acc.credential_type, resolvable=acc.resolvable, accepted=accepted, user_info=user,
         authenticated_as=authenticated_as, rejected_because=tuple(rejected),
         unresolvable_reason=acc.unresolvable_reason, warnings=tuple(dict.fromkeys(warnings)),
         problems=tuple(dict.fromkeys(problems)), fingerprint=acc.fingerprint, facts=tuple(acc.facts),

@@ -54,15 +54,16 @@ class Impersonation:
 class IdentityReport:
     """One credential as the API server would authenticate it.
 
-    ``user`` is what the server puts in SelfSubjectReview ``status.userInfo`` (the impersonated identity
-    when impersonating), shown even when the credential would be rejected; ``authenticated_as`` is the real
-    identity under impersonation. ``user`` is None when the identity cannot be decided offline.
+    ``user_info`` (alias ``user``) is what the server puts in SelfSubjectReview ``status.userInfo`` (the
+    impersonated identity when impersonating), shown even when the credential would be rejected;
+    ``authenticated_as`` is the real identity under impersonation. It is None when the identity cannot be
+    decided offline, or when nobody is authenticated (no CN, anonymous auth off).
     """
 
     credential_type: str
     resolvable: bool
     accepted: bool
-    user: UserInfo | None = None
+    user_info: UserInfo | None = None
     authenticated_as: UserInfo | None = None
     rejected_because: tuple[str, ...] = ()
     unresolvable_reason: str = ""
@@ -76,6 +77,10 @@ class IdentityReport:
     server: str = ""
     namespace: str = ""
     source: str = ""  # which file(s) or flags the credential came from
+
+    @property
+    def user(self) -> UserInfo | None:
+        return self.user_info
 
     @property
     def credential_description(self) -> str:
