@@ -547,3 +547,29 @@ def test_hostile_tokens_never_crash(token):
     assert t.resolvable is False or t.user is None or isinstance(t.user.username, str)
     if t.resolvable and t.credential_type.startswith("serviceaccount"):
         assert not t.accepted
+
+
+def test_auth_providers(tmp_path):
+    id_token = (FIX / "tokens" / "oidc-jane.jwt").read_text().strip()
+    p = write_kubeconfig(tmp_path / "k", users={
+        "oidc": {"auth-provider": {"name": "oidc", "config": {"id-token": id_token, "refresh-token": "r-secret",
+                                                              "idp-issuer-url": "https://dex.example.invalid"}}},
+        "gcp": {"auth-provider": {"name": "gcp", "config": {"cmd-path": "gcloud"}}},
+    }, contexts={"oidc": ("test", "oidc"), "gcp": ("test", "gcp")})
+    r = resolve_identity(kubeconfig=str(p), context="oidc",
+                         options=AuthenticatorOptions(tokens=TokenOptions(oidc_username_claim="email")))
+    assert r.user.username == "jane@example.com" and "auth-provider" in r.problems
+    assert not resolve_identity(kubeconfig=str(p), context="oidc").resolvable  # no --oidc-* settings
+    g = resolve_identity(kubeconfig=str(p), context="gcp")
+    assert not g.resolvable and "'gcp' auth-provider" in g.unresolvable_reason
+    with pytest.raises(IdentityError, match="auth-provider"):
+        resolve_connection(str(p), "gcp")
+    assert resolve_connection(str(p), "oidc").token == id_token
+
+
+def test_exec_description_redacts_secret_looking_values():
+    from analyzer.identity.exec_plugin import describe_exec
+
+    line = describe_exec({"command": "tool", "args": ["--token=abc", "--password", "p4ss", "--region", "eu", "get"],
+                          "env": [{"name": "SECRET", "value": "v4lue"}]})
+    assert line == "tool --token=<redacted> --password <redacted> --region eu get (env: SECRET)"
