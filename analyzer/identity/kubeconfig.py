@@ -226,7 +226,9 @@ def select_context(config: Kubeconfig, context: str | None = None) -> ContextSel
         raise IdentityError(f"context {name!r}: user and cluster must be names")
     if user_name and user_name not in config.users:
         raise IdentityError(f"context {name!r} names user {user_name!r}, which is not defined in {files}")
-    if not cluster_name or cluster_name not in config.clusters:
+    if not cluster_name:
+        raise IdentityError(f"context {name!r} names no cluster")
+    if cluster_name not in config.clusters:
         raise IdentityError(f"context {name!r} names cluster {cluster_name!r}, which is not defined in {files}")
     # A context without a user means no credentials at all (an anonymous request).
     user = config.users.get(user_name) or KubeconfigEntry(name="", body={}, source=ctx.source)
