@@ -7,8 +7,12 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import cached_property
 from typing import Any
 
+import graphviz
+import networkx as nx
+
 from . import queries
 from .errors import UsageError
+from .graph import build_graph, namespace_view, overview, subject_view, who_can_view
 from .loaders.manifests import Limits, load_manifests, load_texts
 from .model import (
     Decision,
@@ -22,6 +26,7 @@ from .model import (
     UserInfo,
     parse_subject_id,
 )
+from .render.dot import to_digraph
 from .semantics import (
     PolicyIndex,
     ResourceCatalog,
@@ -214,6 +219,64 @@ class Analysis:
         ``Group:g`` → a member holding only that group."""
         s = parse_subject_id(subject) if isinstance(subject, str) else subject
         return subject_as_user(s)
+
+    # -- the permission graph and diagrams (issue 4) ----------------------------------------------------
+    @cached_property
+    def graph(self) -> nx.MultiDiGraph:
+        """The whole policy as a MultiDiGraph (``analyzer.graph.build_graph``); built once."""
+        return build_graph(self.inventory, self.index, self.workloads)
+
+    @cached_property
+    def _by_namespace(self) -> tuple[dict[str, list[Any]], dict[str, list[Workload]]]:
+        sas: dict[str, list[Any]] = {}
+        for sa in self.inventory.service_accounts:
+            sas.setdefault(sa.namespace, []).append(sa)
+        wls: dict[str, list[Workload]] = {}
+        for w in self.workloads:
+            wls.setdefault(w.namespace, []).append(w)
+        return sas, wls
+
+    def subject_graph(self, subject: str | Subject | UserInfo, *, explicit_groups: Sequence[str] = (),
+                      namespace: str | None = None, max_nodes: int = 150) -> nx.MultiDiGraph:
+        """What one subject can do, as a view graph. ``subject``: ``User:alice``, ``Group:dev``,
+        ``ServiceAccount:ns/name``, or a UserInfo (e.g. from ``impersonate``; ``explicit_groups`` are the
+        groups asked for, the others are drawn as implied)."""
+        if isinstance(subject, UserInfo):
+            return subject_view(self.index, subject, explicit_groups=explicit_groups, namespace=namespace,
+                                max_nodes=max_nodes)
+        s = parse_subject_id(subject) if isinstance(subject, str) else subject
+        return subject_view(self.index, subject_as_user(s), subject=s, explicit_groups=explicit_groups,
+                            namespace=namespace, max_nodes=max_nodes)
+
+    def render_subject(self, subject: str | Subject | UserInfo, *, explicit_groups: Sequence[str] = (),
+                       namespace: str | None = None, max_nodes: int = 150, legend: bool = True) -> graphviz.Digraph:
+        """Diagram: subject → (implied) groups → bindings → roles → rules, one frame per namespace."""
+        return to_digraph(self.subject_graph(subject, explicit_groups=explicit_groups, namespace=namespace,
+                                             max_nodes=max_nodes), legend=legend)
+
+    def who_can_graph(self, request: Request, *, max_nodes: int = 150) -> nx.MultiDiGraph:
+        subjects, errors = self.who_can_request(request)
+        return who_can_view(request, subjects, errors=errors, max_nodes=max_nodes)
+
+    def render_who_can(self, request: Request, *, max_nodes: int = 150, legend: bool = True) -> graphviz.Digraph:
+        """Diagram: every subject that can do ``request`` (``parse_request``), through bindings and roles."""
+        return to_digraph(self.who_can_graph(request, max_nodes=max_nodes), legend=legend)
+
+    def namespace_graph(self, namespace: str, *, max_nodes: int = 200) -> nx.MultiDiGraph:
+        sas, wls = self._by_namespace
+        return namespace_view(self.index, namespace, service_accounts=sas.get(namespace, ()),
+                              workloads=wls.get(namespace, ()), max_nodes=max_nodes)
+
+    def render_namespace(self, namespace: str, *, max_nodes: int = 200, legend: bool = True) -> graphviz.Digraph:
+        """Diagram: everything bound in one namespace, and the workloads running as its service accounts."""
+        return to_digraph(self.namespace_graph(namespace, max_nodes=max_nodes), legend=legend)
+
+    def overview_graph(self, *, max_nodes: int = 150) -> nx.MultiDiGraph:
+        return overview(self.index, max_nodes=max_nodes)
+
+    def render_overview(self, *, max_nodes: int = 150, legend: bool = True) -> graphviz.Digraph:
+        """Diagram: the whole policy, collapsed (bootstrap system: roles grouped, "+N more", ``max_nodes``)."""
+        return to_digraph(self.overview_graph(max_nodes=max_nodes), legend=legend)
 
     # -- the machine interface -------------------------------------------------------------------
     def review(self, sar: Mapping[str, Any]) -> dict[str, Any]:
