@@ -399,7 +399,7 @@ def who_can_view(request: Request, accesses: Sequence[SubjectAccess], *, errors:
             break
         sid = view.subject(access.subject)
         if access.authorizer:
-            view.g.nodes[sid]["detail"] = f"{access.authorizer} authorizer: no binding needed"
+            view.g.nodes[sid]["detail"] = "authorizer: no binding needed"
             view.g.nodes[sid]["danger"] = "critical"
             view.edge(sid, target, RULE)
             continue

@@ -21,6 +21,7 @@ import networkx as nx
 
 from ..errors import AnalyzerError
 from ..graph import CLUSTER_WIDE
+from ..workloads import WORKLOAD_KINDS
 from . import styles
 
 __all__ = ["GRAPHVIZ_FORMATS", "GraphvizMissing", "to_digraph", "pipe", "write", "INSTALL_HINT"]
@@ -31,7 +32,6 @@ GRAPHVIZ_FORMATS = ("svg", "png", "pdf")
 INSTALL_HINT = ("Graphviz's 'dot' program was not found: install Graphviz (apt-get install graphviz | "
                 "dnf install graphviz | brew install graphviz | choco install graphviz), or use -o dot")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_KNOWN = set(styles.NODE_STYLES)
 _KIND_ORDER = ["User", "Group", "ServiceAccount", "Workload", "ClusterRoleBinding", "RoleBinding", "ClusterRole",
                "Role", "Permission", "Request", "Collapsed", "More", "Namespace"]
 
@@ -59,7 +59,7 @@ def _wrap(text: str, width: int = 46) -> list[str]:
 
 
 def _is_workload(attrs: dict[str, Any]) -> bool:
-    return attrs.get("kind") not in _KNOWN and attrs.get("layer") == 0
+    return attrs.get("kind") in WORKLOAD_KINDS
 
 
 def _display_name(attrs: dict[str, Any]) -> str:

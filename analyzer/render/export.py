@@ -62,7 +62,8 @@ def to_graphml(g: nx.MultiDiGraph) -> str:
         flat.add_node(n, **{k: _flat(v) for k, v in sorted(attrs.items())})
     for u, v, k, attrs in _sorted_edges(g):
         flat.add_edge(u, v, key=k, kind=k, **{a: _flat(x) for a, x in sorted(attrs.items())})
-    return "\n".join(nx.generate_graphml(flat, prettyprint=True)) + "\n"
+    body = "\n".join(nx.generate_graphml(flat, prettyprint=True, encoding="utf-8"))
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + body + "\n"
 
 
 def to_json(g: nx.MultiDiGraph) -> str:

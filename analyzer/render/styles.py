@@ -57,7 +57,7 @@ EDGE_STYLES: MappingProxyType[str, dict[str, str]] = MappingProxyType({
     "SUBJECT_OF": {"color": "#334155"},
     "GRANTS": {"color": "#334155", "penwidth": "1.4"},
     "MEMBER_OF": {"style": "dashed", "color": "#4338ca", "arrowhead": "onormal"},
-    "AGGREGATES": {"style": "dotted", "color": "#3f6212", "arrowhead": "empty"},
+    "AGGREGATES": {"style": "dotted", "color": "#3f6212", "arrowhead": "empty", "constraint": "false"},
     "RUNS_AS": {"color": "#6d28d9", "arrowhead": "vee"},
     "RULE": {"color": "#94a3b8", "arrowhead": "none"},
     "MORE": {"style": "dashed", "color": "#94a3b8", "arrowhead": "none"},
