@@ -17,10 +17,12 @@ from .loaders.manifests import Limits, load_manifests, load_texts
 from .model import (
     Decision,
     Inventory,
+    KubeObject,
     LoadIssue,
     Notice,
     Request,
     RulesReview,
+    ServiceAccount,
     Subject,
     SubjectAccess,
     UserInfo,
@@ -228,14 +230,15 @@ class Analysis:
         return build_graph(self.inventory, self.index, self.workloads)
 
     @cached_property
-    def _by_namespace(self) -> tuple[dict[str, list[Any]], dict[str, list[Workload]]]:
-        sas: dict[str, list[Any]] = {}
+    def _by_namespace(self) -> dict[str, tuple[list[ServiceAccount], list[KubeObject]]]:
+        """Service accounts and other objects per namespace (one pass), so a namespace view reads only its own."""
+        out: dict[str, tuple[list[ServiceAccount], list[KubeObject]]] = {}
         for sa in self.inventory.service_accounts:
-            sas.setdefault(sa.namespace, []).append(sa)
-        wls: dict[str, list[Workload]] = {}
-        for w in self.workloads:
-            wls.setdefault(w.namespace, []).append(w)
-        return sas, wls
+            out.setdefault(sa.namespace, ([], []))[0].append(sa)
+        for o in self.inventory.objects:
+            if o.namespace:
+                out.setdefault(o.namespace, ([], []))[1].append(o)
+        return out
 
     def subject_graph(self, subject: str | Subject | UserInfo, *, explicit_groups: Sequence[str] = (),
                       namespace: str | None = None, max_nodes: int = 150) -> nx.MultiDiGraph:
@@ -264,9 +267,13 @@ class Analysis:
         return to_digraph(self.who_can_graph(request, max_nodes=max_nodes), legend=legend)
 
     def namespace_graph(self, namespace: str, *, max_nodes: int = 200) -> nx.MultiDiGraph:
-        sas, wls = self._by_namespace
-        return namespace_view(self.index, namespace, service_accounts=sas.get(namespace, ()),
-                              workloads=wls.get(namespace, ()), max_nodes=max_nodes)
+        sas, objects = self._by_namespace.get(namespace, ([], []))
+        if "workloads" in self.__dict__:  # already extracted for the whole policy
+            workloads = [w for w in self.workloads if w.namespace == namespace]
+        else:  # only this namespace's pods and templates: a focused view stays fast on a huge policy
+            workloads = extract_workloads(Inventory(service_accounts=sas, objects=objects))
+        return namespace_view(self.index, namespace, service_accounts=sas, workloads=workloads,
+                              max_nodes=max_nodes)
 
     def render_namespace(self, namespace: str, *, max_nodes: int = 200, legend: bool = True) -> graphviz.Digraph:
         """Diagram: everything bound in one namespace, and the workloads running as its service accounts."""
