@@ -389,8 +389,12 @@ def who_can_view(request: Request, accesses: Sequence[SubjectAccess], *, errors:
     ``accesses`` is a who-can answer (``queries.who_can``); nothing else is looked up.
     """
     view = _View(f"Who can {request.describe()}", danger)
+    # how dangerous the request itself is: ask semantics about a rule granting exactly it
+    asked = (PolicyRule(verbs=(request.verb,), api_groups=(request.api_group,), resources=(request.combined_resource,))
+             if request.resource_request else PolicyRule(verbs=(request.verb,), non_resource_urls=(request.path,)))
+    tags = view.danger.rule(asked)
     target = view.node("Request", kind="Request", name=request.describe(), layer=LAYER_PERMISSION,
-                       detail="request")
+                       detail="request", danger_tags=list(tags), danger=view.danger.severity(tags))
     view.g.graph["errors"] = list(dict.fromkeys(errors))
     for n, access in enumerate(accesses):
         if len(view) >= max_nodes and n:

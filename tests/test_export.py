@@ -127,3 +127,12 @@ def test_neo4j_csv_escaping(hostile, tmp_path):
     assert all(len(r) == len(nodes[0]) for r in nodes)
     rels = _read((tmp_path / "bundle" / "relationships.csv").read_text(encoding="utf-8"))
     assert [WEIRD_USER, "ClusterRoleBinding:<b>x</b>", "SUBJECT_OF"] in [r[:3] for r in rels]
+
+
+def test_graphml_survives_control_characters():
+    a = Analysis.from_objects([{"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+                                "metadata": {"name": "b\x01"}, "roleRef": {"kind": "ClusterRole", "name": "r",
+                                                                         "apiGroup": "rbac.authorization.k8s.io"},
+                                "subjects": [{"kind": "User", "name": "u\x0bv"}]}])
+    back = nx.read_graphml(io.BytesIO(to_graphml(a.graph).encode()), force_multigraph=True)
+    assert {"ClusterRoleBinding:b\ufffd", "User:u\ufffdv"} <= set(back.nodes)

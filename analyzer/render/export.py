@@ -10,6 +10,7 @@ import csv
 import io
 import json
 import math
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -55,13 +56,21 @@ def _columns(rows: Iterable[dict[str, Any]], first: tuple[str, ...] = ()) -> lis
     return [c for c in first if c in names] + sorted(names - set(first))
 
 
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _xml(value: Any) -> Any:
+    """XML 1.0 cannot hold most control characters, even escaped: they become U+FFFD."""
+    return _NOT_XML.sub("\ufffd", value) if isinstance(value, str) else value
+
+
 def to_graphml(g: nx.MultiDiGraph) -> str:
     """GraphML (Gephi, yEd, Cytoscape): one attribute key per node/edge attribute; edge ids are the kinds."""
     flat = nx.MultiDiGraph()
     for n, attrs in _sorted_nodes(g):
-        flat.add_node(n, **{k: _flat(v) for k, v in sorted(attrs.items())})
+        flat.add_node(_xml(n), **{k: _xml(_flat(v)) for k, v in sorted(attrs.items())})
     for u, v, k, attrs in _sorted_edges(g):
-        flat.add_edge(u, v, key=k, kind=k, **{a: _flat(x) for a, x in sorted(attrs.items())})
+        flat.add_edge(_xml(u), _xml(v), key=k, kind=k, **{a: _xml(_flat(x)) for a, x in sorted(attrs.items())})
     body = "\n".join(nx.generate_graphml(flat, prettyprint=True, encoding="utf-8"))
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + body + "\n"
 
