@@ -12,7 +12,7 @@ import networkx as nx
 
 from . import queries
 from .errors import UsageError
-from .graph import build_graph, namespace_view, overview, subject_view, who_can_view
+from .graph import DangerCache, build_graph, namespace_view, overview, subject_view, who_can_view
 from .loaders.manifests import Limits, load_manifests, load_texts
 from .model import (
     Decision,
@@ -230,6 +230,10 @@ class Analysis:
         return build_graph(self.inventory, self.index, self.workloads)
 
     @cached_property
+    def _danger(self) -> DangerCache:
+        return DangerCache()
+
+    @cached_property
     def _by_namespace(self) -> dict[str, tuple[list[ServiceAccount], list[KubeObject]]]:
         """Service accounts and other objects per namespace (one pass), so a namespace view reads only its own."""
         out: dict[str, tuple[list[ServiceAccount], list[KubeObject]]] = {}
@@ -247,10 +251,10 @@ class Analysis:
         groups asked for, the others are drawn as implied)."""
         if isinstance(subject, UserInfo):
             return subject_view(self.index, subject, explicit_groups=explicit_groups, namespace=namespace,
-                                max_nodes=max_nodes)
+                                max_nodes=max_nodes, danger=self._danger)
         s = parse_subject_id(subject) if isinstance(subject, str) else subject
         return subject_view(self.index, subject_as_user(s), subject=s, explicit_groups=explicit_groups,
-                            namespace=namespace, max_nodes=max_nodes)
+                            namespace=namespace, max_nodes=max_nodes, danger=self._danger)
 
     def render_subject(self, subject: str | Subject | UserInfo, *, explicit_groups: Sequence[str] = (),
                        namespace: str | None = None, max_nodes: int = 150, legend: bool = True) -> graphviz.Digraph:
@@ -260,7 +264,7 @@ class Analysis:
 
     def who_can_graph(self, request: Request, *, max_nodes: int = 150) -> nx.MultiDiGraph:
         subjects, errors = self.who_can_request(request)
-        return who_can_view(request, subjects, errors=errors, max_nodes=max_nodes)
+        return who_can_view(request, subjects, errors=errors, max_nodes=max_nodes, danger=self._danger)
 
     def render_who_can(self, request: Request, *, max_nodes: int = 150, legend: bool = True) -> graphviz.Digraph:
         """Diagram: every subject that can do ``request`` (``parse_request``), through bindings and roles."""
@@ -273,14 +277,14 @@ class Analysis:
         else:  # only this namespace's pods and templates: a focused view stays fast on a huge policy
             workloads = extract_workloads(Inventory(service_accounts=sas, objects=objects))
         return namespace_view(self.index, namespace, service_accounts=sas, workloads=workloads,
-                              max_nodes=max_nodes)
+                              max_nodes=max_nodes, danger=self._danger)
 
     def render_namespace(self, namespace: str, *, max_nodes: int = 200, legend: bool = True) -> graphviz.Digraph:
         """Diagram: everything bound in one namespace, and the workloads running as its service accounts."""
         return to_digraph(self.namespace_graph(namespace, max_nodes=max_nodes), legend=legend)
 
     def overview_graph(self, *, max_nodes: int = 150) -> nx.MultiDiGraph:
-        return overview(self.index, max_nodes=max_nodes)
+        return overview(self.index, max_nodes=max_nodes, danger=self._danger)
 
     def render_overview(self, *, max_nodes: int = 150, legend: bool = True) -> graphviz.Digraph:
         """Diagram: the whole policy, collapsed (bootstrap system: roles grouped, "+N more", ``max_nodes``)."""

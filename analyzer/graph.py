@@ -328,7 +328,8 @@ def _implied_groups(user: UserInfo) -> set[str]:
 
 def subject_view(index: PolicyIndex, user: UserInfo, *, subject: Subject | None = None,
                  explicit_groups: Sequence[str] = (), namespace: str | None = None,
-                 max_nodes: int = 150, max_rules: int = MAX_RULES) -> nx.MultiDiGraph:
+                 max_nodes: int = 150, max_rules: int = MAX_RULES,
+                 danger: DangerCache | None = None) -> nx.MultiDiGraph:
     """What one subject can do: subject → (implied) groups → bindings → roles → rules, per namespace.
 
     ``user`` is the identity that asks (``Analysis.user_for_subject`` or an impersonated user);
@@ -343,7 +344,7 @@ def subject_view(index: PolicyIndex, user: UserInfo, *, subject: Subject | None 
         except UsageError:
             subject = Subject(kind="User", name=user.username)
     view = _View(f"What {node_id(subject.kind, subject.name, subject.namespace)} can do"
-                 + (f" (cluster-wide and in namespace {namespace})" if namespace else ""))
+                 + (f" (cluster-wide and in namespace {namespace})" if namespace else ""), danger)
     start = view.subject(subject)
     implied = _implied_groups(user) - set(explicit_groups)
     group_nodes: dict[str, str] = {}
@@ -420,10 +421,10 @@ def who_can_view(request: Request, accesses: Sequence[SubjectAccess], *, errors:
 
 def namespace_view(index: PolicyIndex, namespace: str, *, service_accounts: Sequence[ServiceAccount] = (),
                    workloads: Sequence[Workload] = (), max_nodes: int = 200,
-                   max_rules: int = MAX_RULES) -> nx.MultiDiGraph:
+                   max_rules: int = MAX_RULES, danger: DangerCache | None = None) -> nx.MultiDiGraph:
     """Everything bound in one namespace: its RoleBindings (subjects → binding → role → rules), the
     ClusterRoleBindings that name its service accounts, and the workloads running as them."""
-    view = _View(f"Namespace {namespace}: who is bound here")
+    view = _View(f"Namespace {namespace}: who is bound here", danger)
     bindings = sorted(index.role_bindings.get(namespace, ()), key=_binding_order)
     sa_bindings: list[tuple[Binding, Subject]] = []
     for sa in sorted(service_accounts, key=lambda s: s.name):
@@ -464,7 +465,8 @@ def namespace_view(index: PolicyIndex, namespace: str, *, service_accounts: Sequ
     return view.g
 
 
-def overview(index: PolicyIndex, *, max_nodes: int = 150, fan: int = 5) -> nx.MultiDiGraph:
+def overview(index: PolicyIndex, *, max_nodes: int = 150, fan: int = 5,
+             danger: DangerCache | None = None) -> nx.MultiDiGraph:
     """The whole policy, collapsed to stay readable.
 
     Bootstrap ``system:`` roles and their bindings become one node; roles are drawn most dangerous and
@@ -473,7 +475,7 @@ def overview(index: PolicyIndex, *, max_nodes: int = 150, fan: int = 5) -> nx.Mu
     permissions are drawn once each (one Permission node per kind of danger), reached from the roles
     that hold them.
     """
-    view = _View("RBAC policy overview")
+    view = _View("RBAC policy overview", danger)
     by_role: dict[str, list[Binding]] = {}
     for b in index.cluster_role_bindings:
         by_role.setdefault(b.role_id, []).append(b)

@@ -198,7 +198,7 @@ def to_digraph(view: nx.MultiDiGraph, *, title: str | None = None, legend: bool 
         with dg.subgraph() as sub:
             sub.attr(rank="sink")
             sub.node("legend", label=_legend(kinds, dangers, edge_keys, bool(by_cluster)), shape="plaintext",
-                     margin="0", tooltip="legend")
+                     margin="0", tooltip="legend", fontsize="9")
     return dg
 
 
@@ -229,7 +229,7 @@ def _legend(kinds: set[str], dangers: set[str], edge_keys: set[str], clusters: b
         rows.append('<TR><TD></TD><TD ALIGN="LEFT"><FONT COLOR="#b91c1c">red dashed frame: cluster-wide'
                     '</FONT>; grey frame: one namespace</TD></TR>')
     rows.append('<TR><TD></TD><TD ALIGN="LEFT">hover a node or edge for rules and source files</TD></TR>')
-    return ('<<TABLE BORDER="1" CELLBORDER="0" CELLSPACING="2" CELLPADDING="3" COLOR="#cbd5e1">'
+    return ('<<TABLE BORDER="1" CELLBORDER="0" CELLSPACING="1" CELLPADDING="2" COLOR="#cbd5e1">'
             + "".join(rows) + "</TABLE>>")
 
 
