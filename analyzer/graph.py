@@ -86,7 +86,7 @@ def rule_text(rule: PolicyRule) -> str:
 
 
 class DangerCache:
-    """Danger tags per rule and per role, computed once (asking ``semantics``)."""
+    """Danger tags of each rule computed once (asking ``semantics``); a role's tags are its rules' union."""
 
     def __init__(self) -> None:
         self._rules: dict[PolicyRule, tuple[str, ...]] = {}

@@ -156,3 +156,4 @@ def test_dot_failure_is_one_line(monkeypatch):
 def test_to_digraph_draws_the_whole_graph(small):
     src = to_digraph(small.graph, title="everything").source
     assert "label=everything" in src and "runner\\nPod" in src
+    assert "rules:\\l  get,list pods" in node_line(src, "reader\\nClusterRole")

@@ -107,7 +107,7 @@ def _tooltip(nid: str, attrs: dict[str, Any]) -> str:
         lines.extend(attrs["rule"].splitlines())
     for title in attrs.get("danger_titles") or []:
         lines.append(f"danger: {title}")
-    rules = attrs.get("tooltip_rules") or []
+    rules = (attrs.get("tooltip_rules") or attrs.get("rules") or [])[:40]  # view nodes, or whole-graph roles
     if rules:
         lines.append("rules:")
         lines.extend(f"  {r}" for r in rules)
