@@ -451,3 +451,45 @@ def test_file_objects_replace_live_ones(objects, pki, tmp_path):
     assert not after.can_i("bob", ["system:authenticated"], "create", "pods", namespace="dev").allowed
     dup = [n for n in after.notices if n.code == "duplicate"]
     assert len(dup) == 1 and "cluster:test-ctx" in dup[0].message
+
+
+def _kubeconfig(srv, pki, path):
+    import base64
+
+    def b64(b: bytes) -> str:
+        return base64.b64encode(b).decode()
+
+    path.write_text(yaml.safe_dump({
+        "apiVersion": "v1", "kind": "Config", "current-context": "fake",
+        "clusters": [{"name": "fake", "cluster": {"server": srv.url, "certificate-authority-data": b64(pki.ca.cert)}}],
+        "users": [{"name": "alice", "user": {"client-certificate-data": b64(pki.client.cert),
+                                             "client-key-data": b64(pki.client.key)}}],
+        "contexts": [{"name": "fake", "context": {"cluster": "fake", "user": "alice"}}]}))
+    return str(path)
+
+
+@pytest.mark.skipif(not _has_identity(), reason="analyzer.identity not in this build")
+def test_whoami_live(cli, objects, pki, tmp_path):
+    with _server(objects, pki, tmp_path) as srv:
+        kc = _kubeconfig(srv, pki, tmp_path / "config")
+        r = cli("whoami", "--live", "--kubeconfig", kc, "-o", "json")
+        assert r.code == 0, r
+        data = json.loads(r.out)
+        assert data["status"]["userInfo"]["username"] == "alice"
+        assert data["analysis"]["server"] == {"userInfo": {"username": "alice",
+                                                           "groups": ["dev", "system:authenticated"]}, "agrees": True}
+        t = cli("whoami", "--live", "--kubeconfig", kc)
+        assert "agrees (SelfSubjectReview)" in t.out
+        assert any(r["path"].endswith("/selfsubjectreviews") for r in srv.requests)
+        _no_secrets(pki, r.out, r.err, t.out, t.err)
+    # a server that maps the credential differently (e.g. an authenticating proxy or webhook)
+    with _server(objects, pki, tmp_path, ssr_user={"username": "oidc:alice@example.com",
+                                                   "groups": ["oidc:admins", "system:authenticated"]}) as srv:
+        kc = _kubeconfig(srv, pki, tmp_path / "config2")
+        t = cli("whoami", "--live", "--kubeconfig", kc)
+        assert t.code == 0
+        assert "the API server answers differently" in t.out and "oidc:alice@example.com" in t.out
+        assert "alice" in t.out.split("the API server answers differently")[0]
+        j = json.loads(cli("whoami", "--live", "--kubeconfig", kc, "-o", "json").out)
+        assert j["analysis"]["server"]["agrees"] is False
+        assert j["status"]["userInfo"]["username"] == "alice"
