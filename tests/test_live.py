@@ -478,6 +478,7 @@ def test_whoami_live(cli, objects, pki, tmp_path):
         assert data["status"]["userInfo"]["username"] == "alice"
         assert data["analysis"]["server"] == {"userInfo": {"username": "alice",
                                                            "groups": ["dev", "system:authenticated"]}, "agrees": True}
+        assert "incomplete" not in data["analysis"]
         t = cli("whoami", "--live", "--kubeconfig", kc)
         assert "agrees (SelfSubjectReview)" in t.out
         assert any(r["path"].endswith("/selfsubjectreviews") for r in srv.requests)
@@ -492,4 +493,8 @@ def test_whoami_live(cli, objects, pki, tmp_path):
         assert "alice" in t.out.split("the API server answers differently")[0]
         j = json.loads(cli("whoami", "--live", "--kubeconfig", kc, "-o", "json").out)
         assert j["analysis"]["server"]["agrees"] is False
+    with _server(objects, pki, tmp_path, forbidden={ROLES_ALL, ROLES_RESTRICTED}) as srv:
+        kc = _kubeconfig(srv, pki, tmp_path / "config3")
+        j = json.loads(cli("whoami", "--live", "--kubeconfig", kc, "-o", "json").out)
+        assert j["analysis"]["incomplete"] == ["roles in namespace restricted (forbidden)"]
         assert j["status"]["userInfo"]["username"] == "alice"

@@ -117,6 +117,8 @@ def policy_view(a: Analysis, report: IdentityReport) -> dict[str, Any]:
         decisions = a.impersonation_checks(report.authenticated_as, report.impersonation)
         out["impersonationAllowed"] = all(d.allowed for d in decisions)
         out["impersonationChecks"] = [_check_dict(d) for d in decisions]
+    if a.inventory.incomplete:  # the power shown may be short of the truth
+        out["incomplete"] = list(a.inventory.incomplete)
     return out
 
 
