@@ -376,17 +376,10 @@ class Analysis:
         """The API server connection of a kubeconfig context (``analyzer.identity.kubeconfig``), or the pod's
         own service account when no kubeconfig exists and it runs in a cluster (as client-go does).
         ``exec`` plugins and auth-providers run only with ``allow_exec``."""
-        import importlib
         import os
 
-        from .errors import ClusterError
+        from .identity import kubeconfig as kc
 
-        try:
-            # by name: the identity package may be absent from a partial build (then a one-line error)
-            kc = importlib.import_module("analyzer.identity.kubeconfig")
-        except ImportError:
-            raise ClusterError("--live needs the kubeconfig resolution of analyzer.identity, "
-                               "which this build does not have") from None
         if kubeconfig is None and context is None:
             paths, _explicit = kc.kubeconfig_paths(None)
             if not any(os.path.exists(p) for p in paths):

@@ -355,14 +355,6 @@ def test_without_live_nothing_talks_to_a_cluster(cli, monkeypatch):
     assert cli("who-can", "get", "secrets", "-f", str(FIXTURES), "--kubeconfig", "/nonexistent").code == 0
 
 
-def _has_identity() -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec("analyzer.identity") is not None and \
-        importlib.util.find_spec("analyzer.identity.kubeconfig") is not None
-
-
-@pytest.mark.skipif(not _has_identity(), reason="analyzer.identity.kubeconfig not in this build")
 def test_cli_live_through_a_real_kubeconfig(cli, objects, pki, tmp_path, monkeypatch):
     import base64
 
@@ -386,73 +378,6 @@ def test_cli_live_through_a_real_kubeconfig(cli, objects, pki, tmp_path, monkeyp
         _no_secrets(pki, r.out, r.err)
 
 
-@pytest.mark.skipif(_has_identity(), reason="analyzer.identity is present")
-def test_cli_live_without_identity_package_is_a_usage_error(cli):
-    r = cli("who-can", "get", "pods", "--live")
-    assert r.code == 2 and "analyzer.identity" in r.err and "Traceback" not in r.err
-
-
-def test_cli_review_says_incomplete(live_cli, tmp_path):
-    run, _ = live_cli
-    sar = tmp_path / "sar.yaml"
-    sar.write_text("apiVersion: authorization.k8s.io/v1\nkind: SubjectAccessReview\nspec:\n  user: bob\n"
-                   "  resourceAttributes: {verb: create, resource: pods, namespace: dev}\n")
-    r = run("review", str(sar), "--live")
-    data = json.loads(r.out)
-    assert r.code == 0 and data["items"][0]["status"]["allowed"] is True
-    assert data["incomplete"] == ["roles in namespace restricted (forbidden)"]
-
-
-def test_bad_key_material_and_addresses_are_one_line_errors(objects, pki, tmp_path):
-    with _server(objects, pki, tmp_path) as srv:
-        for kw, msg in (({"ca_data": b"garbage"}, "TLS .* failed: .*X509"),
-                        ({"client_key_data": pki.stranger.key}, "TLS .* failed: .*key values mismatch"),
-                        ({"server": "https://[::1"}, "not an http"), ({"server": "ftp://x"}, "not an http"),
-                        ({"client_key_data": None}, "without its key")):
-            with pytest.raises(ClusterError, match=msg):
-                fetch_cluster(_conn(srv, pki, **kw), options=OPTS)
-
-
-def test_tls_server_name(objects, pki, tmp_path):
-    with _server(objects, pki, tmp_path) as srv:
-        ok = fetch_cluster(_conn(srv, pki, tls_server_name="localhost"), options=OPTS)
-        assert ok.cluster_version == "v1.30.2"
-        with pytest.raises(ClusterError, match="TLS"):
-            fetch_cluster(_conn(srv, pki, tls_server_name="apiserver.example.invalid"), options=OPTS)
-
-
-def test_insecure_skip_tls_verify(objects, pki, tmp_path, caplog):
-    with _server(objects, pki, tmp_path) as srv:
-        with pytest.warns(Warning):  # urllib3's InsecureRequestWarning
-            fetched = fetch_cluster(_conn(srv, pki, ca_data=None, insecure_skip_tls_verify=True), options=OPTS)
-    assert fetched.cluster_version == "v1.30.2"
-    assert "TLS verification" in caplog.text
-
-
-def test_forbidden_in_every_namespace_is_one_entry(objects, pki, tmp_path):
-    rb = "/apis/rbac.authorization.k8s.io/v1/rolebindings"
-    nss = ["default", "kube-system", "kube-public", "dev", "payments", "restricted"]
-    forbidden = {rb} | {f"/apis/rbac.authorization.k8s.io/v1/namespaces/{ns}/rolebindings" for ns in nss}
-    with _server(objects, pki, tmp_path, forbidden=forbidden) as srv:
-        fetched = fetch_cluster(_conn(srv, pki), options=OPTS)
-    assert fetched.incomplete == ("rolebindings (forbidden)",)
-    assert not any(o["kind"] == "RoleBinding" for o in fetched.objects)
-
-
-def test_file_objects_replace_live_ones(objects, pki, tmp_path):
-    change = tmp_path / "change.yaml"
-    change.write_text("apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: bob-pods, "
-                      "namespace: dev}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: pod-manager}\n"
-                      "subjects: []\n")
-    with _server(objects, pki, tmp_path) as srv:
-        before = Analysis.from_sources(connection=_conn(srv, pki), fetch_options=OPTS)
-        after = Analysis.from_sources([str(change)], connection=_conn(srv, pki), fetch_options=OPTS)
-    assert before.can_i("bob", ["system:authenticated"], "create", "pods", namespace="dev").allowed
-    assert not after.can_i("bob", ["system:authenticated"], "create", "pods", namespace="dev").allowed
-    dup = [n for n in after.notices if n.code == "duplicate"]
-    assert len(dup) == 1 and "cluster:test-ctx" in dup[0].message
-
-
 def _kubeconfig(srv, pki, path):
     import base64
 
@@ -468,7 +393,6 @@ def _kubeconfig(srv, pki, path):
     return str(path)
 
 
-@pytest.mark.skipif(not _has_identity(), reason="analyzer.identity not in this build")
 def test_whoami_live(cli, objects, pki, tmp_path):
     with _server(objects, pki, tmp_path) as srv:
         kc = _kubeconfig(srv, pki, tmp_path / "config")
@@ -498,3 +422,28 @@ def test_whoami_live(cli, objects, pki, tmp_path):
         j = json.loads(cli("whoami", "--live", "--kubeconfig", kc, "-o", "json").out)
         assert j["analysis"]["incomplete"] == ["roles in namespace restricted (forbidden)"]
         assert j["status"]["userInfo"]["username"] == "alice"
+
+
+def test_in_cluster_connection_when_no_kubeconfig(tmp_path, monkeypatch):
+    from analyzer.identity import kubeconfig as kc
+
+    sa = tmp_path / "sa"
+    sa.mkdir()
+    (sa / "token").write_text(TOKEN)
+    (sa / "namespace").write_text("ci")
+    real = kc.in_cluster_connection
+    monkeypatch.setattr(kc, "in_cluster_connection", lambda: real(base_dir=str(sa)))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("KUBECONFIG", raising=False)
+    monkeypatch.setenv("KUBERNETES_SERVICE_HOST", "10.0.0.1")
+    monkeypatch.setenv("KUBERNETES_SERVICE_PORT", "443")
+    conn = Analysis.live_connection()
+    assert conn.server == "https://10.0.0.1:443" and conn.namespace == "ci" and conn.token == TOKEN
+    # a kubeconfig, when there is one, wins (as with client-go)
+    (tmp_path / ".kube").mkdir()
+    (tmp_path / ".kube" / "config").write_text(yaml.safe_dump({
+        "apiVersion": "v1", "kind": "Config", "current-context": "c",
+        "clusters": [{"name": "c", "cluster": {"server": "https://kube.example.invalid:6443"}}],
+        "users": [{"name": "u", "user": {"token": "t"}}],
+        "contexts": [{"name": "c", "context": {"cluster": "c", "user": "u"}}]}))
+    assert Analysis.live_connection().server == "https://kube.example.invalid:6443"
