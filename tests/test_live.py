@@ -7,7 +7,6 @@ import json
 import logging
 import os
 import stat
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +15,7 @@ import yaml
 
 from analyzer import Analysis
 from analyzer.errors import ClusterError
+from analyzer.identity.kubeconfig import Connection
 from analyzer.loaders.cluster import FetchOptions, fetch_cluster, open_session, self_subject_review
 
 from .fake_apiserver import Behaviour, FakeAPIServer, FakePKI, read_objects
@@ -26,23 +26,6 @@ ROLES_ALL = "/apis/rbac.authorization.k8s.io/v1/roles"
 ROLES_RESTRICTED = "/apis/rbac.authorization.k8s.io/v1/namespaces/restricted/roles"
 CRBS = "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings"
 OPTS = FetchOptions(page_size=7, sleep=lambda _s: None)
-
-
-@dataclass(frozen=True, kw_only=True)
-class StandInConnection:
-    """The fields of analyzer.identity's Connection that the live loader reads."""
-
-    server: str
-    context_name: str = "test-ctx"
-    namespace: str = ""
-    ca_data: bytes | None = None
-    insecure_skip_tls_verify: bool = False
-    client_cert_data: bytes | None = None
-    client_key_data: bytes | None = None
-    token: str | None = None
-    impersonate_user: str | None = None
-    impersonate_groups: tuple[str, ...] = ()
-    tls_server_name: str | None = None
 
 
 @pytest.fixture(scope="module")
@@ -65,11 +48,11 @@ def _server(objects, pki, tmp_path, **behaviour) -> FakeAPIServer:
     return FakeAPIServer(objects, pki, Behaviour(**behaviour), tmpdir=tmp_path)
 
 
-def _conn(srv: FakeAPIServer, pki: FakePKI, **kw: Any) -> StandInConnection:
-    base: dict[str, Any] = {"server": srv.url, "ca_data": pki.ca.cert, "client_cert_data": pki.client.cert,
-                            "client_key_data": pki.client.key}
+def _conn(srv: FakeAPIServer, pki: FakePKI, **kw: Any) -> Connection:
+    base: dict[str, Any] = {"server": srv.url, "context_name": "test-ctx", "ca_data": pki.ca.cert,
+                            "client_cert_data": pki.client.cert, "client_key_data": pki.client.key}
     base.update(kw)
-    return StandInConnection(**base)
+    return Connection(**base)
 
 
 def _strip(x: Any) -> Any:
@@ -376,6 +359,67 @@ def test_cli_live_through_a_real_kubeconfig(cli, objects, pki, tmp_path, monkeyp
         assert {"bob", "dev"} <= {s["name"] for s in json.loads(r.out)["subjects"]}
         assert all(q["authorization"] == f"Bearer {TOKEN}" for q in srv.requests)
         _no_secrets(pki, r.out, r.err)
+
+
+def test_cli_review_says_incomplete(live_cli, tmp_path):
+    run, _ = live_cli
+    sar = tmp_path / "sar.yaml"
+    sar.write_text("apiVersion: authorization.k8s.io/v1\nkind: SubjectAccessReview\nspec:\n  user: bob\n"
+                   "  resourceAttributes: {verb: create, resource: pods, namespace: dev}\n")
+    r = run("review", str(sar), "--live")
+    data = json.loads(r.out)
+    assert r.code == 0 and data["items"][0]["status"]["allowed"] is True
+    assert data["incomplete"] == ["roles in namespace restricted (forbidden)"]
+
+
+def test_bad_key_material_and_addresses_are_one_line_errors(objects, pki, tmp_path):
+    with _server(objects, pki, tmp_path) as srv:
+        for kw, msg in (({"ca_data": b"garbage"}, "TLS .* failed: .*X509"),
+                        ({"client_key_data": pki.stranger.key}, "TLS .* failed: .*key values mismatch"),
+                        ({"server": "https://[::1"}, "not an http"), ({"server": "ftp://x"}, "not an http"),
+                        ({"client_key_data": None}, "without its key")):
+            with pytest.raises(ClusterError, match=msg):
+                fetch_cluster(_conn(srv, pki, **kw), options=OPTS)
+
+
+def test_tls_server_name(objects, pki, tmp_path):
+    with _server(objects, pki, tmp_path) as srv:
+        ok = fetch_cluster(_conn(srv, pki, tls_server_name="localhost"), options=OPTS)
+        assert ok.cluster_version == "v1.30.2"
+        with pytest.raises(ClusterError, match="TLS"):
+            fetch_cluster(_conn(srv, pki, tls_server_name="apiserver.example.invalid"), options=OPTS)
+
+
+def test_insecure_skip_tls_verify(objects, pki, tmp_path, caplog):
+    with _server(objects, pki, tmp_path) as srv:
+        with pytest.warns(Warning):  # urllib3's InsecureRequestWarning
+            fetched = fetch_cluster(_conn(srv, pki, ca_data=None, insecure_skip_tls_verify=True), options=OPTS)
+    assert fetched.cluster_version == "v1.30.2"
+    assert "TLS verification" in caplog.text
+
+
+def test_forbidden_in_every_namespace_is_one_entry(objects, pki, tmp_path):
+    rb = "/apis/rbac.authorization.k8s.io/v1/rolebindings"
+    nss = ["default", "kube-system", "kube-public", "dev", "payments", "restricted"]
+    forbidden = {rb} | {f"/apis/rbac.authorization.k8s.io/v1/namespaces/{ns}/rolebindings" for ns in nss}
+    with _server(objects, pki, tmp_path, forbidden=forbidden) as srv:
+        fetched = fetch_cluster(_conn(srv, pki), options=OPTS)
+    assert fetched.incomplete == ("rolebindings (forbidden)",)
+    assert not any(o["kind"] == "RoleBinding" for o in fetched.objects)
+
+
+def test_file_objects_replace_live_ones(objects, pki, tmp_path):
+    change = tmp_path / "change.yaml"
+    change.write_text("apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: bob-pods, "
+                      "namespace: dev}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: pod-manager}\n"
+                      "subjects: []\n")
+    with _server(objects, pki, tmp_path) as srv:
+        before = Analysis.from_sources(connection=_conn(srv, pki), fetch_options=OPTS)
+        after = Analysis.from_sources([str(change)], connection=_conn(srv, pki), fetch_options=OPTS)
+    assert before.can_i("bob", ["system:authenticated"], "create", "pods", namespace="dev").allowed
+    assert not after.can_i("bob", ["system:authenticated"], "create", "pods", namespace="dev").allowed
+    dup = [n for n in after.notices if n.code == "duplicate"]
+    assert len(dup) == 1 and "cluster:test-ctx" in dup[0].message
 
 
 def _kubeconfig(srv, pki, path):
