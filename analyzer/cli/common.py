@@ -88,7 +88,8 @@ def add_as_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--token", default=None, metavar="FILE|-",
                    help="file holding a bearer token (- for stdin) whose identity is the asker when --as is not given")
     p.add_argument("--allow-exec", action="store_true",
-                   help="run the kubeconfig's exec credential plugin to learn who it is (never done otherwise)")
+                   help="run the kubeconfig's exec credential plugin (to learn who it is, and for --live); "
+                        "never done otherwise")
 
 
 def add_authenticator_options(p: argparse.ArgumentParser) -> None:
