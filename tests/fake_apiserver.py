@@ -105,6 +105,7 @@ class Behaviour:
     tokens: set[str] = field(default_factory=set)  # bearer tokens accepted (others: 401); empty = no check
     git_version: str = "v1.30.2"
     ssr_user: dict[str, Any] | None = None  # SelfSubjectReview answer instead of the client certificate's
+    raw: dict[str, bytes] = field(default_factory=dict)  # path → a 200 answer sent as is (hostile servers)
 
 
 class FakeAPIServer:
@@ -239,6 +240,14 @@ class _Handler(BaseHTTPRequestHandler):
         owner = self.server_owner
         if path == "/version":
             self._send(200, {"major": "1", "minor": "30", "gitVersion": owner.behaviour.git_version})
+            return
+        if path in owner.behaviour.raw:
+            data = owner.behaviour.raw[path]
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
             return
         if path in owner.behaviour.forbidden:
             cn, _ = self._peer()

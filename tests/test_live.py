@@ -491,3 +491,19 @@ def test_in_cluster_connection_when_no_kubeconfig(tmp_path, monkeypatch):
         "users": [{"name": "u", "user": {"token": "t"}}],
         "contexts": [{"name": "c", "context": {"cluster": "c", "user": "u"}}]}))
     assert Analysis.live_connection().server == "https://kube.example.invalid:6443"
+
+
+def test_hostile_answers_are_recorded_not_fatal(objects, pki, tmp_path):
+    raw = {"/api/v1/pods": b"<html>not json</html>",
+           "/apis/apps/v1/deployments": b'{"items": {"a": 1}}',
+           "/apis/batch/v1/jobs": b"[" * 100_000 + b"]" * 100_000,
+           "/api/v1/serviceaccounts": json.dumps({"items": [1, "x", {"metadata": {"name": 7}}, {"metadata": {
+               "name": "ok", "namespace": "dev"}}]}).encode()}
+    with _server(objects, pki, tmp_path, raw=raw) as srv:
+        a = Analysis.from_sources(connection=_conn(srv, pki), fetch_options=OPTS)
+    inc = a.inventory.incomplete
+    assert "pods (error: the answer is not a list)" in inc
+    assert "deployments.apps (error: the answer is not a list)" in inc
+    assert "jobs.batch (error: the answer is not a list)" in inc
+    assert [s.name for s in a.inventory.service_accounts] == ["ok"]
+    assert any(i.field == "metadata.name" for i in a.load_issues)
