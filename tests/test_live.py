@@ -135,6 +135,9 @@ def test_forbidden_lists_are_incomplete_not_fatal(objects, pki, tmp_path):
     # the unreadable Role: its binding now points at a role that is "missing"
     subjects, errors = live.who_can_request(live.request("get", "secrets", namespace="restricted"))
     assert not any(s.subject.name == "ops" for s in subjects) and errors
+    missing = [n.message for n in live.notices if n.code == "missing-role"]
+    assert missing == ["RoleBinding restricted/ops-secrets refers to Role secrets-admin, which is not in the inputs "
+                       "(grants nothing); those roles could not be read from the cluster, so it may exist"]
 
 
 def test_forbidden_everywhere_and_server_errors(objects, pki, tmp_path):

@@ -680,6 +680,19 @@ def _add(ctx: ParseContext, obj: Any, src: SourceRef, prefix: str) -> None:
     bucket.append(obj)
 
 
+def _unreadable(incomplete: list[str], label: str, namespace: str) -> bool:
+    """Does ``incomplete`` (as the live loader words it) say these objects could not be read?"""
+    for entry in incomplete:
+        if entry.startswith((f"{label} (", f"{label} in namespaces other than")):
+            return True
+        if namespace and entry.startswith(f"{label} in namespace {namespace} ("):
+            return True
+        if namespace and entry.startswith(f"{label} in ") and " namespaces (forbidden): " in entry and \
+                namespace in entry.split(": ", 1)[1].split(", "):
+            return True
+    return False
+
+
 def finish(ctx: ParseContext) -> None:
     """Post-load checks over the whole inventory: unknown kinds, unresolvable references."""
     inv = ctx.inventory
@@ -709,8 +722,10 @@ def finish(ctx: ParseContext) -> None:
             ref.kind == "Role" and b.kind == "RoleBinding" and (b.namespace, ref.name) not in roles)
         if missing:
             where = f"{b.namespace}/{b.name}" if b.namespace else b.name
+            unread = _unreadable(inv.incomplete, "clusterroles" if ref.kind == "ClusterRole" else "roles", b.namespace)
             ctx.notice("missing-role", b.source, "roleRef",
-                       f"{b.kind} {where} refers to {ref.kind} {ref.name}, which is not in the inputs (grants nothing)")
+                       f"{b.kind} {where} refers to {ref.kind} {ref.name}, which is not in the inputs (grants nothing)"
+                       + ("; those roles could not be read from the cluster, so it may exist" if unread else ""))
     # Subjects that do not exist: only judged where the inputs hold that namespace's service accounts.
     sa_namespaces = {s.namespace for s in inv.service_accounts}
     sas = {(s.namespace, s.name) for s in inv.service_accounts}
