@@ -202,7 +202,10 @@ class _ImpersonatingPool:
         self._groups = tuple(groups)
 
     def request(self, method: str, url: str, *args: Any, headers: Any = None, **kwargs: Any) -> Any:
-        from urllib3 import HTTPHeaderDict
+        try:
+            from urllib3 import HTTPHeaderDict
+        except ImportError:  # urllib3 1.x
+            from urllib3._collections import HTTPHeaderDict
 
         h = HTTPHeaderDict(headers or {})
         h["Impersonate-User"] = self._user
@@ -372,7 +375,9 @@ def open_session(connection: Any, options: FetchOptions | None = None) -> Iterat
         try:
             user = getattr(connection, "impersonate_user", None) or ""
             groups = tuple(getattr(connection, "impersonate_groups", None) or ())
-            if user or groups:
+            if groups and not user:
+                raise ClusterError("the kubeconfig impersonates groups without a user (the API server refuses that)")
+            if user:
                 api.rest_client.pool_manager = _ImpersonatingPool(api.rest_client.pool_manager, user, groups)
             api.user_agent = "rbac-analyzer"
             yield ClusterSession(api, connection, options or FetchOptions())
