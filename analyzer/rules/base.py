@@ -1,0 +1,192 @@
+"""What a rule is (Rule, RiskyPermission, Perm) and what it may ask (RuleContext: the policy, workloads, caches)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from .. import queries
+from ..model import (
+    Evidence,
+    Finding,
+    Grant,
+    Inventory,
+    Request,
+    Severity,
+    Subject,
+)
+from ..semantics import ALL_SERVICE_ACCOUNTS, AUTHENTICATED, PolicyIndex, ResourceCatalog
+from ..workloads import Workload
+
+__all__ = ["Rule", "RuleContext", "Perm", "RiskyPermission", "Scope", "Holding"]
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+class Scope:
+    """Where a catalog row looks. A namespace name (e.g. ``kube-system``) means only that namespace."""
+
+    CLUSTER = "cluster"  # ClusterRoleBindings: cluster-wide (all namespaces, or cluster-scoped resources)
+    NAMESPACE = "namespace"  # each namespace with RoleBindings, when not already held cluster-wide
+    ANY = "any"  # both of the above, one finding per scope
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Perm:
+    """One request shape the policy is asked about: VERB RESOURCE[/SUB] [NAME] in API group."""
+
+    verb: str
+    resource: str
+    api_group: str = ""
+    subresource: str = ""
+    name: str = ""
+
+    def request(self, namespace: str) -> Request:
+        return Request(verb=self.verb, resource=self.resource, api_group=self.api_group,
+                       subresource=self.subresource, name=self.name, namespace=namespace)
+
+    def describe(self) -> str:
+        if self.verb == "*" and self.resource == "*" and self.api_group == "*":
+            return "do anything (every verb, resource and API group)"
+        res = f"{self.resource}/{self.subresource}" if self.subresource else self.resource
+        if self.api_group and self.api_group != "*":
+            res = f"{res}.{self.api_group}" if not self.subresource else \
+                f"{self.resource}.{self.api_group}/{self.subresource}"
+        elif self.api_group == "*":
+            res = f"{res} (any group)"
+        if self.name:
+            res += f" {self.name!r}"
+        return f"{self.verb} {res}"
+
+
+def perms(verbs: Sequence[str], resources: Sequence[str], api_group: str = "", *, subresource: str = "",
+          name: str = "") -> tuple[Perm, ...]:
+    """Every (verb, resource) pair as Perms: the alternatives of one requirement."""
+    return tuple(Perm(verb=v, resource=r, api_group=api_group, subresource=subresource, name=name)
+                 for r in resources for v in verbs)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Rule:
+    """A risk check with a stable id; its text is the report's text and the source of the rule docs."""
+
+    id: str  # RBAC-###
+    title: str
+    severity: Severity
+    description: str
+    remediation: str
+    check: Callable[[RuleContext], Iterable[Finding]]
+    references: tuple[str, ...] = ()
+    category: str = ""
+    always_user: bool = False  # findings never move to the platform section (system-group bindings)
+
+    def run(self, ctx: RuleContext) -> list[Finding]:
+        return list(self.check(ctx))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "title": self.title, "severity": self.severity.value, "category": self.category,
+                "description": self.description, "remediation": self.remediation,
+                "references": list(self.references)}
+
+
+@dataclass(frozen=True, kw_only=True)
+class RiskyPermission:
+    """A catalog row: who can do ALL of ``requires`` (each: ANY of its Perms) at ``scope``."""
+
+    id: str
+    title: str
+    severity: Severity
+    description: str
+    remediation: str
+    requires: tuple[tuple[Perm, ...], ...]
+    scope: str = Scope.ANY
+    references: tuple[str, ...] = ()
+    category: str = "permissions"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Holding:
+    """A subject that can do one Perm in one scope, with the grants that allow it."""
+
+    subject: Subject
+    perm: Perm
+    grants: tuple[Grant, ...]
+
+
+@dataclass(kw_only=True)
+class RuleContext:
+    """What rules may ask: the inventory, the policy index, the workloads; caches shared by all rules."""
+
+    inventory: Inventory
+    index: PolicyIndex
+    catalog: ResourceCatalog
+    workloads: Sequence[Workload] = ()
+    _memo: dict[Hashable, Any] = field(default_factory=dict, repr=False)
+
+    def memo(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """Compute once per audit (rules share expensive answers through this)."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
+
+    # -- the policy --------------------------------------------------------------------------------
+    def is_cluster_scoped(self, perm: Perm) -> bool:
+        """Requests for cluster-scoped resources never carry a namespace (only ClusterRoleBindings count)."""
+        if perm.resource == "*" or perm.api_group == "*":
+            return False
+        return self.catalog.is_namespaced(perm.api_group, perm.resource) is False
+
+    def holders(self, perm: Perm, namespace: str) -> dict[str, Holding]:
+        """Subjects (by id) whose bindings allow ``perm`` in ``namespace`` ("" = cluster-wide), via who-can.
+
+        The ``system:masters`` entry (no binding) is left out: it is Kubernetes itself, not a policy choice.
+        """
+        ns = "" if self.is_cluster_scoped(perm) else namespace
+
+        def compute() -> dict[str, Holding]:
+            subjects, _errors = queries.who_can(self.index, perm.request(ns))
+            return {s.subject.id: Holding(subject=s.subject, perm=perm, grants=s.grants)
+                    for s in subjects if not s.authorizer and s.grants}
+
+        return self.memo(("holders", perm, ns), compute)
+
+    @property
+    def rolebinding_namespaces(self) -> list[str]:
+        """Namespaces where RoleBindings can add to what ClusterRoleBindings grant."""
+        return sorted(self.index.role_bindings)
+
+    # -- workloads ---------------------------------------------------------------------------------
+    def blast_radius(self, subject: Subject | None) -> tuple[str, ...]:
+        """Workloads whose pods carry a token of ``subject`` (SAs; SA groups: every SA they hold)."""
+        if subject is None:
+            return ()
+        carriers = [w for w in self.workloads if w.carries_token]
+        if subject.kind == "ServiceAccount":
+            sid = subject.id
+            return tuple(w.id for w in carriers if w.service_account_id == sid)
+        if subject.kind == "Group":
+            if subject.name in (ALL_SERVICE_ACCOUNTS, AUTHENTICATED):
+                return tuple(w.id for w in carriers)
+            prefix = ALL_SERVICE_ACCOUNTS + ":"
+            if subject.name.startswith(prefix):
+                ns = subject.name[len(prefix):]
+                return tuple(w.id for w in carriers if w.namespace == ns)
+        return ()
+
+    # -- building findings -------------------------------------------------------------------------
+    @staticmethod
+    def grant_evidence(grant: Grant, permission: str = "") -> Evidence:
+        return Evidence(permission=permission, binding=grant.binding.id, role=grant.role.id, rule=grant.rule,
+                        rule_index=grant.rule_index, source=grant.binding.source, role_source=grant.role.source)
+
+    def finding(self, rule: Rule | RiskyPermission, *, message: str, subject: Subject | None = None,
+                namespace: str = "", object: str = "", evidence: Iterable[Evidence] = (),
+                severity: Severity | None = None, blast_radius: Iterable[str] | None = None) -> Finding:
+        radius = tuple(blast_radius) if blast_radius is not None else self.blast_radius(subject)
+        return Finding(rule=rule.id, title=rule.title, severity=severity or rule.severity, message=message,
+                       subject=subject, namespace=namespace, object=object, evidence=tuple(evidence),
+                       blast_radius=radius, remediation=rule.remediation)
