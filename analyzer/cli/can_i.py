@@ -46,6 +46,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("target", nargs="?", metavar="TYPE[/NAME]|URL")
     p.add_argument("--list", action="store_true", help="list everything the user can do (SubjectRulesReview)")
     p.add_argument("--subresource", default="", metavar="S", help="subresource, e.g. log, exec, status")
+    p.add_argument("--api-group", default=None, metavar="G",
+                   help="API group of TYPE; TYPE is then taken literally as the resource name")
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing; only the exit code answers")
     _common(p)
     p.set_defaults(func=run)
@@ -80,7 +82,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         raise UsageError("can-i needs VERB and TYPE[/NAME] (or a URL such as /healthz), or --list")
     user = asker(args, a)
     req = a.parse_request(args.verb, args.target, namespace=args.namespace, all_namespaces=args.all_namespaces,
-                          subresource=args.subresource)
+                          subresource=args.subresource, api_group=args.api_group)
     d = a.check(user, req)
     if args.quiet:
         return EXIT_OK if d.allowed else EXIT_NO
