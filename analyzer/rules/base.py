@@ -44,6 +44,10 @@ class Perm:
     api_group: str = ""
     subresource: str = ""
     name: str = ""
+    # bind/escalate on clusterroles are checked with the namespace of the binding being written (a
+    # RoleBinding-granted "bind clusterroles" works inside that namespace), although clusterroles are
+    # cluster-scoped
+    namespaced_check: bool = False
 
     def request(self, namespace: str) -> Request:
         return Request(verb=self.verb, resource=self.resource, api_group=self.api_group,
@@ -64,9 +68,10 @@ class Perm:
 
 
 def perms(verbs: Sequence[str], resources: Sequence[str], api_group: str = "", *, subresource: str = "",
-          name: str = "") -> tuple[Perm, ...]:
+          name: str = "", namespaced_check: bool = False) -> tuple[Perm, ...]:
     """Every (verb, resource) pair as Perms: the alternatives of one requirement."""
-    return tuple(Perm(verb=v, resource=r, api_group=api_group, subresource=subresource, name=name)
+    return tuple(Perm(verb=v, resource=r, api_group=api_group, subresource=subresource, name=name,
+                      namespaced_check=namespaced_check)
                  for r in resources for v in verbs)
 
 
@@ -104,6 +109,7 @@ class RiskyPermission:
     remediation: str
     requires: tuple[tuple[Perm, ...], ...]
     scope: str = Scope.ANY
+    skip_namespaces: tuple[str, ...] = ()  # namespaces a dedicated row covers (e.g. kube-system)
     references: tuple[str, ...] = ()
     category: str = "permissions"
 
@@ -136,7 +142,7 @@ class RuleContext:
     # -- the policy --------------------------------------------------------------------------------
     def is_cluster_scoped(self, perm: Perm) -> bool:
         """Requests for cluster-scoped resources never carry a namespace (only ClusterRoleBindings count)."""
-        if perm.resource == "*" or perm.api_group == "*":
+        if perm.namespaced_check or perm.resource == "*" or perm.api_group == "*":
             return False
         return self.catalog.is_namespaced(perm.api_group, perm.resource) is False
 

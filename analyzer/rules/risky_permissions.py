@@ -111,7 +111,8 @@ RISKY_PERMISSIONS: tuple[RiskyPermission, ...] = (
                     "namespace: the subject holds the union of their permissions.",
         remediation="Limit which ServiceAccounts that namespace holds powers for, or move the workloads' "
                     "creation to a deployment pipeline.",
-        requires=(_on_controllers(("create",)),), scope=Scope.NAMESPACE, references=(_GOOD_PRACTICES,),
+        requires=(_on_controllers(("create",)),), scope=Scope.NAMESPACE, skip_namespaces=("kube-system",),
+        references=(_GOOD_PRACTICES,),
         category="workloads"),
     RiskyPermission(
         id="RBAC-123", title="Can update or patch pods or pod controllers cluster-wide", severity=Severity.HIGH,
@@ -186,13 +187,13 @@ RISKY_PERMISSIONS: tuple[RiskyPermission, ...] = (
         description="The `bind` verb on roles/clusterroles lets the subject create bindings to those roles "
                     "without holding their permissions.",
         remediation="Restrict bind with resourceNames to the roles the subject may hand out.",
-        requires=(perms(("bind",), ("roles", "clusterroles"), _RBAC),), scope=Scope.ANY,
+        requires=(perms(("bind",), ("roles", "clusterroles"), _RBAC, namespaced_check=True),), scope=Scope.ANY,
         references=(_PRIV_ESC,), category="rbac"),
     RiskyPermission(
         id="RBAC-151", title="Can escalate roles", severity=Severity.HIGH,
         description="The `escalate` verb lets the subject write rules into roles beyond its own permissions.",
         remediation="Remove escalate; role authors should hold the permissions they write.",
-        requires=(perms(("escalate",), ("roles", "clusterroles"), _RBAC),), scope=Scope.ANY,
+        requires=(perms(("escalate",), ("roles", "clusterroles"), _RBAC, namespaced_check=True),), scope=Scope.ANY,
         references=(_PRIV_ESC,), category="rbac"),
     RiskyPermission(
         id="RBAC-152", title="Can write roles or cluster roles", severity=Severity.MEDIUM,
@@ -220,7 +221,7 @@ RISKY_PERMISSIONS: tuple[RiskyPermission, ...] = (
         description="Creating RoleBindings together with `bind` on roles or clusterroles lets the subject "
                     "bind admin (or any role) to itself in that namespace.",
         remediation="Remove one of the two; restrict bind with resourceNames.",
-        requires=(perms(("create",), ("rolebindings",), _RBAC), perms(("bind",), ("roles", "clusterroles"), _RBAC)),
+        requires=(perms(("create",), ("rolebindings",), _RBAC), perms(("bind",), ("roles", "clusterroles"), _RBAC, namespaced_check=True)),
         scope=Scope.NAMESPACE, references=(_PRIV_ESC,), category="rbac"),
     # -- tokens and certificates -----------------------------------------------------------------
     RiskyPermission(
@@ -377,10 +378,11 @@ def _admins(ctx: RuleContext, namespace: str) -> set[str]:
 def _scopes(ctx: RuleContext, row: RiskyPermission) -> list[str]:
     if row.scope == Scope.CLUSTER:
         return [""]
+    namespaces = [ns for ns in ctx.rolebinding_namespaces if ns not in row.skip_namespaces]
     if row.scope == Scope.NAMESPACE:
-        return ctx.rolebinding_namespaces
+        return namespaces
     if row.scope == Scope.ANY:
-        return ["", *ctx.rolebinding_namespaces]
+        return ["", *namespaces]
     return [row.scope]
 
 
