@@ -58,7 +58,8 @@ def _rule(rule_id: str, doc: dict[str, Any]) -> dict[str, Any]:
         "help": {"text": help_text, "markdown": help_text},
         "defaultConfiguration": {"level": _LEVEL[sev]},
         "properties": {"security-severity": _SECURITY_SEVERITY[sev], "precision": "high",
-                       "tags": ["security", "kubernetes", "rbac", str(doc.get("category", "")) or "rbac"]},
+                       "tags": list(dict.fromkeys(["security", "kubernetes", "rbac",
+                                                   str(doc.get("category") or "rbac")]))},
     }
     refs = doc.get("references") or []
     if refs:

@@ -435,6 +435,8 @@ def powerful_subjects(ctx: RuleContext, minimum: Severity = Severity.HIGH) -> di
             if row.severity.rank < minimum.rank:
                 continue
             for ns, sid, _ in held_at(ctx, row):
+                if row not in (ADMIN_EQUIVALENT, NAMESPACE_ADMIN) and sid in _admins(ctx, ns):
+                    continue  # the admin row says it all
                 out.setdefault(sid, []).append((row.id, ns))
         return out
 
