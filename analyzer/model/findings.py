@@ -7,6 +7,7 @@ import fnmatch
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any
 
 from .rbac import PolicyRule, SourceRef, Subject
@@ -149,7 +150,7 @@ class Finding:
     section: str = "user"  # "user" | "platform" | "excluded" (set by the audit)
     exclusion: Exclusion | None = field(default=None, compare=False)
 
-    @property
+    @cached_property
     def id(self) -> str:
         return finding_id(self.rule, self.subject.id if self.subject else "", self.namespace, self.object)
 

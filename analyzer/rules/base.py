@@ -16,6 +16,7 @@ from ..model import (
     Request,
     Severity,
     Subject,
+    SubjectAccess,
 )
 from ..semantics import ALL_SERVICE_ACCOUNTS, AUTHENTICATED, PolicyIndex, ResourceCatalog
 from ..workloads import Workload
@@ -132,6 +133,7 @@ class RuleContext:
     catalog: ResourceCatalog
     workloads: Sequence[Workload] = ()
     _memo: dict[Hashable, Any] = field(default_factory=dict, repr=False)
+    _scoped: dict[Perm, bool] = field(default_factory=dict, repr=False)
 
     def memo(self, key: Hashable, compute: Callable[[], T]) -> T:
         """Compute once per audit (rules share expensive answers through this)."""
@@ -142,9 +144,12 @@ class RuleContext:
     # -- the policy --------------------------------------------------------------------------------
     def is_cluster_scoped(self, perm: Perm) -> bool:
         """Requests for cluster-scoped resources never carry a namespace (only ClusterRoleBindings count)."""
-        if perm.namespaced_check or perm.resource == "*" or perm.api_group == "*":
-            return False
-        return self.catalog.is_namespaced(perm.api_group, perm.resource) is False
+        known = self._scoped.get(perm)
+        if known is None:
+            known = not (perm.namespaced_check or perm.resource == "*" or perm.api_group == "*") and \
+                self.catalog.is_namespaced(perm.api_group, perm.resource) is False
+            self._scoped[perm] = known
+        return known
 
     def holders(self, perm: Perm, namespace: str) -> dict[str, Holding]:
         """Subjects (by id) whose bindings allow ``perm`` in ``namespace`` ("" = cluster-wide), via who-can.
@@ -153,34 +158,80 @@ class RuleContext:
         """
         ns = "" if self.is_cluster_scoped(perm) else namespace
 
-        def compute() -> dict[str, Holding]:
-            subjects, _errors = queries.who_can(self.index, perm.request(ns))
+        def cluster() -> dict[str, Holding]:
+            subjects, _errors = queries.who_can(self.index, perm.request(""))
             return {s.subject.id: Holding(subject=s.subject, perm=perm, grants=s.grants)
                     for s in subjects if not s.authorizer and s.grants}
 
-        return self.memo(("holders", perm, ns), compute)
+        def in_namespace() -> dict[str, Holding]:
+            out = dict(self.holders(perm, ""))
+            out.update(self.added_in(perm, ns))
+            return out
 
-    @property
-    def rolebinding_namespaces(self) -> list[str]:
-        """Namespaces where RoleBindings can add to what ClusterRoleBindings grant."""
-        return sorted(self.index.role_bindings)
+        return self.memo(("holders", perm, ns), in_namespace if ns else cluster)
+
+    def added_in(self, perm: Perm, namespace: str) -> dict[str, Holding]:
+        """Subjects for which RoleBindings of ``namespace`` allow ``perm`` (with their cluster grants too)."""
+        if not namespace or self.is_cluster_scoped(perm):
+            return {}
+
+        def compute() -> dict[str, Holding]:
+            cluster = self.holders(perm, "")
+            out: dict[str, Holding] = {}
+            for s in self._by_namespace(perm).get(namespace, ()):
+                held = cluster.get(s.subject.id)
+                grants = (held.grants if held else ()) + s.grants
+                out[s.subject.id] = Holding(subject=held.subject if held else s.subject, perm=perm, grants=grants)
+            return out
+
+        return self.memo(("added", perm, namespace), compute)
+
+    def holding(self, perm: Perm, namespace: str, subject_id: str) -> Holding | None:
+        """One subject's Holding of ``perm`` in ``namespace`` (cheap: no merged copy of every holder)."""
+        added = self.added_in(perm, namespace)
+        if subject_id in added:
+            return added[subject_id]
+        return self.holders(perm, "").get(subject_id)
+
+    def _by_namespace(self, perm: Perm) -> dict[str, list[SubjectAccess]]:
+        """What RoleBindings add, per namespace, for a namespaced ``perm`` (one pass over the policy)."""
+        if self.is_cluster_scoped(perm):
+            return {}
+        return self.memo(("by-namespace", perm),
+                         lambda: queries.who_can_by_namespace(self.index, perm.request("")))
+
+    def namespaces_granting(self, perm: Perm) -> set[str]:
+        """Namespaces where RoleBindings add to what ClusterRoleBindings grant for ``perm``."""
+        return set(self._by_namespace(perm))
 
     # -- workloads ---------------------------------------------------------------------------------
+    def _carriers(self) -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]], tuple[str, ...]]:
+        def compute() -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]], tuple[str, ...]]:
+            by_sa: dict[str, list[str]] = {}
+            by_ns: dict[str, list[str]] = {}
+            every: list[str] = []
+            for w in self.workloads:
+                if w.carries_token:
+                    by_sa.setdefault(w.service_account_id, []).append(w.id)
+                    by_ns.setdefault(w.namespace, []).append(w.id)
+                    every.append(w.id)
+            return ({k: tuple(v) for k, v in by_sa.items()}, {k: tuple(v) for k, v in by_ns.items()}, tuple(every))
+
+        return self.memo("token-carriers", compute)
+
     def blast_radius(self, subject: Subject | None) -> tuple[str, ...]:
         """Workloads whose pods carry a token of ``subject`` (SAs; SA groups: every SA they hold)."""
         if subject is None:
             return ()
-        carriers = [w for w in self.workloads if w.carries_token]
+        by_sa, by_ns, every = self._carriers()
         if subject.kind == "ServiceAccount":
-            sid = subject.id
-            return tuple(w.id for w in carriers if w.service_account_id == sid)
+            return by_sa.get(subject.id, ())
         if subject.kind == "Group":
             if subject.name in (ALL_SERVICE_ACCOUNTS, AUTHENTICATED):
-                return tuple(w.id for w in carriers)
+                return every
             prefix = ALL_SERVICE_ACCOUNTS + ":"
             if subject.name.startswith(prefix):
-                ns = subject.name[len(prefix):]
-                return tuple(w.id for w in carriers if w.namespace == ns)
+                return by_ns.get(subject.name[len(prefix):], ())
         return ()
 
     # -- building findings -------------------------------------------------------------------------

@@ -344,25 +344,35 @@ RISKY_PERMISSIONS: tuple[RiskyPermission, ...] = (
 
 # -- the one generic check ------------------------------------------------------------------------
 def satisfied(ctx: RuleContext, row: RiskyPermission, namespace: str) -> dict[str, list[list[Holding]]]:
-    """Subjects that can do every requirement of ``row`` in ``namespace`` ("" = cluster-wide).
+    """Subjects that can do every requirement of ``row`` in ``namespace``, each requirement with the
+    alternatives it is allowed (and their grants).
 
-    Returns subject id → for each requirement, the alternatives it is allowed (each with its grants).
+    With ``namespace=""``: cluster-wide (ClusterRoleBindings). With a namespace: only subjects that
+    RoleBindings of that namespace grant part of the row, because for everyone else the answer is the
+    cluster-wide one.
     """
 
     def compute() -> dict[str, list[list[Holding]]]:
-        result: dict[str, list[list[Holding]]] | None = None
-        for alternatives in row.requires:
-            found: dict[str, list[Holding]] = {}
-            for perm in alternatives:
-                for sid, holding in ctx.holders(perm, namespace).items():
-                    found.setdefault(sid, []).append(holding)
-            if result is None:
-                result = {sid: [hs] for sid, hs in found.items()}
-            else:  # a conjunction: every requirement in the same scope
-                result = {sid: [*held, found[sid]] for sid, held in result.items() if sid in found}
-            if not result:
-                return {}
-        return result or {}
+        if namespace:
+            candidates: set[str] = set()
+            for alternatives in row.requires:
+                for perm in alternatives:
+                    candidates.update(ctx.added_in(perm, namespace))
+        else:
+            candidates = set()
+            for perm in row.requires[0]:
+                candidates.update(ctx.holders(perm, ""))
+        result: dict[str, list[list[Holding]]] = {}
+        for sid in sorted(candidates):
+            held: list[list[Holding]] = []
+            for alternatives in row.requires:  # a conjunction: every requirement in the same scope
+                found = [h for perm in alternatives if (h := ctx.holding(perm, namespace, sid)) is not None]
+                if not found:
+                    break
+                held.append(found)
+            else:
+                result[sid] = held
+        return result
 
     return ctx.memo(("satisfied", row.id, namespace), compute)
 
@@ -376,14 +386,18 @@ def _admins(ctx: RuleContext, namespace: str) -> set[str]:
 
 
 def _scopes(ctx: RuleContext, row: RiskyPermission) -> list[str]:
+    """Cluster scope and/or the namespaces where RoleBindings grant some permission of the row (elsewhere a
+    namespace sees only what ClusterRoleBindings grant, which the cluster scope already reports)."""
     if row.scope == Scope.CLUSTER:
         return [""]
-    namespaces = [ns for ns in ctx.rolebinding_namespaces if ns not in row.skip_namespaces]
-    if row.scope == Scope.NAMESPACE:
-        return namespaces
-    if row.scope == Scope.ANY:
-        return ["", *namespaces]
-    return [row.scope]
+    if row.scope not in (Scope.NAMESPACE, Scope.ANY):
+        return [row.scope]
+    granting: set[str] = set()
+    for alternatives in row.requires:
+        for perm in alternatives:
+            granting |= ctx.namespaces_granting(perm)
+    namespaces = sorted(granting - set(row.skip_namespaces))
+    return namespaces if row.scope == Scope.NAMESPACE else ["", *namespaces]
 
 
 def held_at(ctx: RuleContext, row: RiskyPermission) -> Iterator[tuple[str, str, list[list[Holding]]]]:
