@@ -65,6 +65,8 @@ CONTROLLER_SERVICE_ACCOUNTS = frozenset({
     "service-account-controller", "service-cidrs-controller", "service-controller", "statefulset-controller",
     "token-cleaner", "ttl-after-finished-controller", "ttl-controller",
     "validatingadmissionpolicy-status-controller", "volumeattributesclass-protection-controller",
+    # kubeadm's own kube-system identities (bound by kubeadm, without the bootstrap label)
+    "kube-proxy", "coredns",
 })
 
 _CONTROL_PLANE_USERS = frozenset({

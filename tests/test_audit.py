@@ -247,7 +247,7 @@ def test_discovery_defaults_do_not_fire():
 
 
 def test_controller_service_accounts_are_platform():
-    a = Analysis.from_paths([str(SCENARIOS / "baseline")])
+    a = Analysis.from_paths([str(SCENARIOS / "baseline" / "manifests")])
     report = a.audit()
     controllers = [f for f in report.platform if f.subject and f.subject.namespace == "kube-system"]
     assert controllers and not report.user

@@ -24,7 +24,8 @@ def _validate(doc: dict) -> None:
 
 @pytest.fixture(scope="module")
 def demo_report(demo):
-    exclusions = parse_exclusions([{"rule": "RBAC-197", "reason": "events are shipped elsewhere", "owner": "sre"}])
+    exclusions = parse_exclusions([{"rule": "RBAC-197", "reason": "events are shipped elsewhere", "owner": "sre"},
+                                   {"rule": "RBAC-101", "reason": "migration", "expires": "2020-01-31"}])
     return demo.audit(exclusions=exclusions)
 
 
@@ -43,6 +44,8 @@ def test_sarif_validates_against_the_schema(demo_report):
         assert loc["artifactLocation"]["uri"].startswith("sample_policies/demo-cluster/") or \
             loc["artifactLocation"]["uri"].startswith("file:")
         assert loc["region"]["startLine"] >= 1
+    notes = run["invocations"][0]["toolExecutionNotifications"]
+    assert "expired" in notes[0]["message"]["text"]
     suppressed = [r for r in results if r.get("suppressions")]
     assert suppressed and all(r["ruleId"] == "RBAC-197" for r in suppressed)
 
@@ -86,6 +89,13 @@ subjects: [{kind: User, name: "<script>alert(1)</script>"}]
 """)])
     page = to_html(a.audit())
     assert "<script>alert(1)</script>" not in page and "&lt;script&gt;" in page
+
+
+def test_diagrams_degrade_gracefully_without_a_renderer(demo):
+    diagrams = demo.subject_diagrams(["ServiceAccount:web/legacy-cms"])
+    assert isinstance(diagrams, dict)
+    if not hasattr(demo, "render_subject"):
+        assert diagrams == {}
 
 
 def test_html_inlines_given_diagrams_only(demo_report):
@@ -147,6 +157,7 @@ def test_cli_baseline_and_exclusions(cli, tmp_path):
 def test_cli_include_system(cli):
     path = str(SCENARIOS / "baseline")
     assert "No findings in your policy." in cli("audit", "-f", path).out
+    assert "load issue" not in cli("audit", "-f", path + "/manifests").err
     r = cli("audit", "-f", path, "--include-system", "-o", "json")
     data = json.loads(r.out)
     assert data["summary"]["bySection"]["user"] > 0 and data["summary"]["bySection"]["platform"] == 0

@@ -96,10 +96,17 @@ def to_sarif_dict(report: Report) -> dict[str, Any]:
     findings = [f for f in report.findings if f.section in ("user", "excluded")]
     rule_ids = sorted(report.rules)
     index = {rid: i for i, rid in enumerate(rule_ids)}
+    notes = [{"level": "warning", "message": {"text": f"exclusion {e.source} (rule {e.rule}, subject {e.subject}) "
+                                                   f"expired on {e.expires} and no longer applies"}}
+             for e in report.expired_exclusions]
+    run_extra: dict[str, Any] = {}
+    if notes:
+        run_extra["invocations"] = [{"executionSuccessful": True, "toolExecutionNotifications": notes}]
     return {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
         "runs": [{
+            **run_extra,
             "tool": {"driver": {
                 "name": "rbac-analyzer",
                 "version": _tool_version(),
