@@ -36,7 +36,7 @@ class Scope:
     ANY = "any"  # both of the above, one finding per scope
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@dataclass(frozen=True, kw_only=True, slots=True, eq=False)
 class Perm:
     """One request shape the policy is asked about: VERB RESOURCE[/SUB] [NAME] in API group."""
 
@@ -49,10 +49,25 @@ class Perm:
     # RoleBinding-granted "bind clusterroles" works inside that namespace), although clusterroles are
     # cluster-scoped
     namespaced_check: bool = False
+    _hash: int = field(default=0, init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # Perms key every cache of an audit: hash the fields once, not on every lookup
+        object.__setattr__(self, "_hash", hash((self.verb, self.resource, self.api_group, self.subresource,
+                                                 self.name, self.namespaced_check)))
+
+    def __hash__(self) -> int:
+        return self._hash
 
     def request(self, namespace: str) -> Request:
         return Request(verb=self.verb, resource=self.resource, api_group=self.api_group,
                        subresource=self.subresource, name=self.name, namespace=namespace)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Perm):
+            return NotImplemented
+        return (self.verb, self.resource, self.api_group, self.subresource, self.name, self.namespaced_check) == \
+            (other.verb, other.resource, other.api_group, other.subresource, other.name, other.namespaced_check)
 
     def describe(self) -> str:
         if self.verb == "*" and self.resource == "*" and self.api_group == "*":
@@ -134,6 +149,7 @@ class RuleContext:
     workloads: Sequence[Workload] = ()
     _memo: dict[Hashable, Any] = field(default_factory=dict, repr=False)
     _scoped: dict[Perm, bool] = field(default_factory=dict, repr=False)
+    _added: dict[tuple[Perm, str], dict[str, Holding]] = field(default_factory=dict, repr=False)
 
     def memo(self, key: Hashable, compute: Callable[[], T]) -> T:
         """Compute once per audit (rules share expensive answers through this)."""
@@ -172,19 +188,19 @@ class RuleContext:
 
     def added_in(self, perm: Perm, namespace: str) -> dict[str, Holding]:
         """Subjects for which RoleBindings of ``namespace`` allow ``perm`` (with their cluster grants too)."""
-        if not namespace or self.is_cluster_scoped(perm):
-            return {}
-
-        def compute() -> dict[str, Holding]:
+        key = (perm, namespace)
+        found = self._added.get(key)
+        if found is not None:
+            return found
+        out: dict[str, Holding] = {}
+        if namespace and not self.is_cluster_scoped(perm):
             cluster = self.holders(perm, "")
-            out: dict[str, Holding] = {}
             for s in self._by_namespace(perm).get(namespace, ()):
                 held = cluster.get(s.subject.id)
                 grants = (held.grants if held else ()) + s.grants
                 out[s.subject.id] = Holding(subject=held.subject if held else s.subject, perm=perm, grants=grants)
-            return out
-
-        return self.memo(("added", perm, namespace), compute)
+        self._added[key] = out
+        return out
 
     def holding(self, perm: Perm, namespace: str, subject_id: str) -> Holding | None:
         """One subject's Holding of ``perm`` in ``namespace`` (cheap: no merged copy of every holder)."""

@@ -379,10 +379,13 @@ def satisfied(ctx: RuleContext, row: RiskyPermission, namespace: str) -> dict[st
 
 def _admins(ctx: RuleContext, namespace: str) -> set[str]:
     """Subjects whose every-verb wildcard already makes every other row redundant in this scope."""
-    out = set(satisfied(ctx, ADMIN_EQUIVALENT, ""))
-    if namespace:
-        out |= set(satisfied(ctx, NAMESPACE_ADMIN, namespace))
-    return out
+    def compute() -> set[str]:
+        out = set(satisfied(ctx, ADMIN_EQUIVALENT, ""))
+        if namespace:
+            out |= set(satisfied(ctx, NAMESPACE_ADMIN, namespace))
+        return out
+
+    return ctx.memo(("admins", namespace), compute)
 
 
 def _scopes(ctx: RuleContext, row: RiskyPermission) -> list[str]:
