@@ -71,6 +71,11 @@ class Evidence:
             text = f"{text} ({self.detail})" if text else self.detail
         return text
 
+    def where(self) -> str:
+        """``file:line`` of the binding (or object), then of the role when it is written elsewhere."""
+        places = [str(src) for src in (self.source, self.role_source) if src is not None and src.file]
+        return "; role at ".join(dict.fromkeys(places))
+
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
         if self.permission:

@@ -75,7 +75,7 @@ def _row(f: Finding, diagrams: Mapping[str, str]) -> str:
     sev = f.severity.value
     ev_items = "".join(
         f"<li>{escape(e.describe())}"
-        + (f" <code>{escape(str(e.source))}</code>" if e.source is not None and e.source.file else "") + "</li>"
+        + (f" <code>{escape(e.where())}</code>" if e.where() else "") + "</li>"
         for e in f.evidence)
     details = [f"<p>{escape(f.message)}</p>"]
     if ev_items:

@@ -29,7 +29,7 @@ def _finding(f: Finding) -> list[str]:
         out.append("**Evidence**")
         out.append("")
         for e in f.evidence:
-            where = f" — `{e.source}`" if e.source is not None and e.source.file else ""
+            where = f" — `{e.where()}`" if e.where() else ""
             out.append(f"- {_md(e.describe())}{where}")
         out.append("")
     if f.blast_radius:

@@ -19,7 +19,7 @@ def _block(f: Finding, verbose: bool) -> list[str]:
              f"  subject: {subject_text(f)}   scope: {f.scope_text}   id: {f.id}"]
     shown = f.evidence if verbose else f.evidence[:3]
     for e in shown:
-        where = f"  [{e.source}]" if e.source is not None and e.source.file else ""
+        where = f"  [{e.where()}]" if e.where() else ""
         lines.append(f"  evidence: {e.describe()}{where}")
     if len(shown) < len(f.evidence):
         lines.append(f"  … {len(f.evidence) - len(shown)} more (-o json or -v lists all)")
