@@ -43,6 +43,7 @@ Exclusions file (YAML):
 """
 
 _SEVERITIES = [s.value for s in Severity]
+MAX_DIAGRAMS = 40
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -79,7 +80,8 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     elif fmt == "md":
         text = to_markdown(report)
     elif fmt == "html":
-        subjects = [f.subject.id for f in report.findings if f.subject is not None]
+        # diagrams for the subjects of the user's findings, most severe first; a bounded page size
+        subjects = list(dict.fromkeys(f.subject.id for f in report.user if f.subject is not None))[:MAX_DIAGRAMS]
         text = to_html(report, diagrams=a.subject_diagrams(subjects))
     else:
         text = to_text(report, verbose=bool(args.verbose))
