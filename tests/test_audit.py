@@ -340,3 +340,20 @@ def test_kubernetes_dashboard_reads_only_its_own_named_secrets():
     named = {s.subject.id for s in a.who_can("get", "secrets", namespace="kubernetes-dashboard",
                                              name="kubernetes-dashboard-csrf")}
     assert sa in named
+
+
+def test_more_finding_sources_plug_into_the_report():
+    """The hook escalation paths use: one more FindingSource, documented ids, sections as usual."""
+    from analyzer.audit import FINDING_SOURCES, FindingSource, build_report
+    from analyzer.model import Finding, Subject
+
+    def produce(ctx):
+        yield Finding(rule="ESC-TEST", title="Test path", severity=Severity.HIGH, message="path",
+                      subject=Subject(kind="User", name="mallory"))
+
+    extra = FindingSource(name="test", produce=produce,
+                          catalog=lambda: {"ESC-TEST": {"id": "ESC-TEST", "title": "Test path", "severity": "high"}})
+    a = scenario("pods-exec")
+    report = build_report(a.rule_context, sources=(*FINDING_SOURCES, extra))
+    assert {f.rule for f in report.user} == {"RBAC-130", "ESC-TEST"}
+    assert "ESC-TEST" in report.rules

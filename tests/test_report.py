@@ -168,3 +168,26 @@ def test_cli_rules(cli):
     assert r.code == 0 and "RBAC-101" in r.out and "critical" in r.out
     data = json.loads(cli("rules", "-o", "json").out)
     assert all({"id", "severity", "title", "description", "remediation"} <= set(x) for x in data["rules"])
+
+
+def test_html_diagrams_through_a_renderer(cli, tmp_path, monkeypatch):
+    import shutil
+
+    import graphviz
+
+    from analyzer import Analysis
+
+    if shutil.which("dot") is None:
+        pytest.skip("Graphviz dot not installed")
+
+    def render_subject(self, subject):
+        g = graphviz.Digraph()
+        g.node("s", label=str(subject))
+        return g
+
+    monkeypatch.setattr(Analysis, "render_subject", render_subject, raising=False)
+    target = tmp_path / "audit.html"
+    r = cli("audit", "-f", str(SCENARIOS / "nodes-proxy" / "policy.yaml"), "-o", "html", "--output-file", str(target))
+    assert r.code == 0
+    page = target.read_text()
+    assert '<div class="diagram"><svg' in page and "User:mallory" in page
