@@ -275,6 +275,20 @@ class Analysis:
         return cache[key]
 
     @staticmethod
+    def load_exclusions(path: str) -> tuple[Exclusion, ...]:
+        """Read an exclusions YAML file (``UsageError`` with a one-line message when it is unusable)."""
+        from .audit import load_exclusions
+
+        return load_exclusions(path)
+
+    @staticmethod
+    def load_baseline(path: str) -> frozenset[str]:
+        """The finding ids of a previous ``audit -o json`` report."""
+        from .audit import load_baseline
+
+        return load_baseline(path)
+
+    @staticmethod
     def rule_catalog() -> list[dict[str, Any]]:
         """Every rule's id, title, severity, description, remediation and references."""
         from .rules import ALL_RULES

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import TextIO
 
-from ..audit import load_baseline, load_exclusions
+from ..api import Analysis
 from ..errors import UsageError
 from ..model import Severity
 from ..report import to_html, to_json, to_markdown, to_sarif, to_text
@@ -65,8 +65,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    exclusions = load_exclusions(args.exclusions) if args.exclusions else ()
-    baseline = load_baseline(args.baseline) if args.baseline else frozenset()
+    exclusions = Analysis.load_exclusions(args.exclusions) if args.exclusions else ()
+    baseline = Analysis.load_baseline(args.baseline) if args.baseline else frozenset()
     a = load_analysis(args)
     strict = report_load_problems(a, args, err)
     if strict is not None:
