@@ -357,3 +357,22 @@ def test_more_finding_sources_plug_into_the_report():
     report = build_report(a.rule_context, sources=(*FINDING_SOURCES, extra))
     assert {f.rule for f in report.user} == {"RBAC-130", "ESC-TEST"}
     assert "ESC-TEST" in report.rules
+
+
+def test_references_to_kubernetes_default_roles_are_not_dangling_in_partial_inputs():
+    a = policy("""
+    apiVersion: rbac.authorization.k8s.io/v1
+    kind: ClusterRoleBinding
+    metadata: {name: auth-delegator}
+    roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: system:auth-delegator}
+    subjects: [{kind: ServiceAccount, name: metrics, namespace: monitoring}]
+    ---
+    apiVersion: rbac.authorization.k8s.io/v1
+    kind: ClusterRole
+    metadata: {name: widgets-view, labels: {rbac.authorization.k8s.io/aggregate-to-view: "true"}}
+    rules: [{apiGroups: [example.com], resources: [widgets], verbs: [get]}]
+    """)
+    assert not {"RBAC-201", "RBAC-401"} & rules_fired(a)
+    # with the bootstrap policy loaded, a missing default role is provably missing
+    full = Analysis.from_paths([str(SCENARIOS / "baseline" / "manifests"), str(SCENARIOS / "dangling-binding")])
+    assert "RBAC-201" in {f.rule for f in full.audit().user}

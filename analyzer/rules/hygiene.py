@@ -10,6 +10,7 @@ from .base import Rule, RuleContext
 
 __all__ = ["UNUSED_ROLE_RULE", "EMPTY_BINDING_RULE", "BUSY_SUBJECT_RULE", "MANY_BINDINGS"]
 
+_BUILTIN_AGGREGATION = "rbac.authorization.k8s.io/aggregate-to-"
 MANY_BINDINGS = 10  # a subject bound more often than this is hard to review
 
 
@@ -19,7 +20,9 @@ def _aggregated(ctx: RuleContext) -> set[str]:
     def compute() -> set[str]:
         selectors = [sel for r in ctx.index.all_roles if r.aggregation_rule for sel in r.aggregation_rule]
         return {r.id for r in ctx.index.all_roles if r.kind == "ClusterRole"
-                and any(selector_matches(sel, r.labels) for sel in selectors)}
+                and (any(selector_matches(sel, r.labels) for sel in selectors)
+                     # feeds Kubernetes' built-in admin/edit/view, which the input may not hold
+                     or any(k.startswith(_BUILTIN_AGGREGATION) and v == "true" for k, v in r.labels.items()))}
 
     return ctx.memo("aggregated-roles", compute)
 
