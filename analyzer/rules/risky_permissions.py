@@ -89,6 +89,13 @@ RISKY_PERMISSIONS: tuple[RiskyPermission, ...] = (
         remediation="Do not grant secret access in kube-system; use resourceNames for the one Secret needed.",
         requires=(perms(("get", "list", "watch"), ("secrets",)),), scope="kube-system",
         references=(_GOOD_PRACTICES,), category="secrets"),
+    RiskyPermission(
+        id="RBAC-113", title="Can read Secrets in a namespace", severity=Severity.MEDIUM,
+        description="Reading a namespace's Secrets (get, or list/watch, which return contents) reveals its "
+                    "credentials, service-account token Secrets included.",
+        remediation="Restrict secret reads with resourceNames to the Secrets the subject needs.",
+        requires=(perms(("get", "list", "watch"), ("secrets",)),), scope=Scope.NAMESPACE,
+        skip_namespaces=("kube-system",), references=(_GOOD_PRACTICES,), category="secrets"),
     # -- workloads -----------------------------------------------------------------------------
     RiskyPermission(
         id="RBAC-120", title="Can create pods or pod controllers cluster-wide", severity=Severity.HIGH,
