@@ -64,8 +64,9 @@ def test_sarif_points_at_the_binding_line():
     assert "ClusterRoleBinding" in "\n".join(text[line - 1: line + 2])
 
 
-def test_html_is_self_contained(demo_report):
-    page = to_html(demo_report)
+def test_html_is_self_contained(demo, demo_report):
+    subjects = [f.subject.id for f in demo_report.user if f.subject is not None][:3]
+    page = to_html(demo_report, diagrams=demo.subject_diagrams(subjects))
     assert page.startswith("<!DOCTYPE html>") and "</html>" in page
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page)
     assert "<script>" in page and "RBAC-101" in page and "legacy-cms" in page
@@ -190,4 +191,4 @@ def test_html_diagrams_through_a_renderer(cli, tmp_path, monkeypatch):
     r = cli("audit", "-f", str(SCENARIOS / "nodes-proxy" / "policy.yaml"), "-o", "html", "--output-file", str(target))
     assert r.code == 0
     page = target.read_text()
-    assert '<div class="diagram"><svg' in page and "User:mallory" in page
+    assert '<div class="diagram"><svg' in page and "User:mallory" in page and 'href="#diagram-0"' in page

@@ -71,7 +71,7 @@ def _inline_svg(svg: str) -> str:
     return _SCRIPT.sub("", svg[m.start():])
 
 
-def _row(f: Finding, diagrams: Mapping[str, str]) -> str:
+def _row(f: Finding, anchors: Mapping[str, str]) -> str:
     sev = f.severity.value
     ev_items = "".join(
         f"<li>{escape(e.describe())}"
@@ -87,9 +87,9 @@ def _row(f: Finding, diagrams: Mapping[str, str]) -> str:
         details.append(f"<p><b>Excluded:</b> {escape(ex.reason)} (owner {escape(ex.owner or '-')}, "
                        f"expires {escape(str(ex.expires or 'never'))})</p>")
     details.append(f"<p><b>Remediation:</b> {escape(f.remediation)}</p>")
-    svg = diagrams.get(f.subject.id) if f.subject is not None else None
-    if svg:
-        details.append(f'<div class="diagram">{_inline_svg(svg)}</div>')
+    anchor = anchors.get(f.subject.id) if f.subject is not None else None
+    if anchor:
+        details.append(f'<p><a href="#{anchor}">Diagram of {escape(subject_text(f))}</a></p>')
     details.append(f'<p class="muted">id <code>{escape(f.id)}</code></p>')
     return (
         f'<tr data-section="{escape(f.section)}">'
@@ -115,7 +115,14 @@ def to_html(report: Report, *, diagrams: Mapping[str, str] | None = None, title:
                 f"shown.</p>" if report.baseline_suppressed else "")
     options = "".join(f'<option value="{name}"{" selected" if name == "user" else ""}>{name}</option>'
                       for name in SECTIONS)
-    rows = "".join(_row(f, diagrams) for f in report.findings)
+    # each subject's diagram once, at the end; findings link to it
+    anchors = {sid: f"diagram-{i}" for i, sid in enumerate(diagrams)}
+    rows = "".join(_row(f, anchors) for f in report.findings)
+    figures = "".join(
+        f'<details id="{anchors[sid]}" open><summary>{escape(sid)}</summary>'
+        f'<div class="diagram">{_inline_svg(svg)}</div></details>' for sid, svg in diagrams.items())
+    if figures:
+        figures = f"<h2>Subjects</h2>{figures}"
     empty = "" if report.user else "<p>No findings in your policy.</p>"
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
@@ -130,6 +137,7 @@ def to_html(report: Report, *, diagrams: Mapping[str, str] | None = None, title:
 <label>Filter <input id="search" type="search" placeholder="subject, rule, namespace…"></label>
 <table id="findings"><thead><tr><th>Severity</th><th>Rule</th><th>Finding</th><th>Subject</th><th>Scope</th>
 <th>Section</th></tr></thead><tbody>{rows}</tbody></table>
+{figures}
 <script>{_JS}</script>
 </body></html>
 """
