@@ -376,3 +376,9 @@ def test_references_to_kubernetes_default_roles_are_not_dangling_in_partial_inpu
     # with the bootstrap policy loaded, a missing default role is provably missing
     full = Analysis.from_paths([str(SCENARIOS / "baseline" / "manifests"), str(SCENARIOS / "dangling-binding")])
     assert "RBAC-201" in {f.rule for f in full.audit().user}
+
+
+def test_finding_rows_for_tables():
+    row = scenario("default-serviceaccount-bindings").audit().user[0].as_row()
+    assert row["subject"] == "ServiceAccount:app/default" and row["scope"] == "namespace app"
+    assert set(row) == {"severity", "rule", "title", "subject", "scope", "section", "message", "id"}

@@ -178,6 +178,16 @@ class Finding:
                 return e.source
         return None
 
+    def as_row(self) -> dict[str, str]:
+        """One flat row for tables (CLI, dashboard)."""
+        if self.subject is not None:
+            s = self.subject
+            subject = f"{s.kind}:{s.namespace + '/' if s.namespace else ''}{s.name}"
+        else:
+            subject = self.object
+        return {"severity": self.severity.value, "rule": self.rule, "title": self.title, "subject": subject,
+                "scope": self.scope_text, "section": self.section, "message": self.message, "id": self.id}
+
     def with_section(self, section: str, exclusion: Exclusion | None = None) -> Finding:
         return replace(self, section=section, exclusion=exclusion)
 
