@@ -119,6 +119,12 @@ def test_aws_auth_is_resource_names_aware(names, fires):
     assert ("RBAC-195" in rules_fired(a)) is fires
 
 
+def test_aws_auth_writable_through_a_cluster_role_binding():
+    a = policy(cluster_role("cm-writer", '- {apiGroups: [""], resources: [configmaps], verbs: [update]}'))
+    findings = [f for f in a.audit().user if f.rule == "RBAC-195"]
+    assert [f.namespace for f in findings] == ["kube-system"]
+
+
 def test_secrets_with_resource_names_are_not_readable_at_large():
     a = policy(cluster_role("named", '- {apiGroups: [""], resources: [secrets], verbs: [get], resourceNames: [tls]}'))
     assert not {"RBAC-110", "RBAC-111"} & rules_fired(a)

@@ -126,6 +126,8 @@ class RiskyPermission:
     requires: tuple[tuple[Perm, ...], ...]
     scope: str = Scope.ANY
     skip_namespaces: tuple[str, ...] = ()  # namespaces a dedicated row covers (e.g. kube-system)
+    # a row for one namespace leaves out subjects holding it cluster-wide when another row reports those
+    cluster_holders_reported_elsewhere: bool = True
     references: tuple[str, ...] = ()
     category: str = "permissions"
 

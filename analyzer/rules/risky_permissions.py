@@ -331,6 +331,7 @@ RISKY_PERMISSIONS: tuple[RiskyPermission, ...] = (
                     "any IAM identity to system:masters.",
         remediation="Move to EKS access entries; restrict kube-system configmap writes.",
         requires=(perms(("update", "patch"), ("configmaps",), name="aws-auth"),), scope="kube-system",
+        cluster_holders_reported_elsewhere=False,
         references=("https://docs.aws.amazon.com/eks/latest/userguide/auth-configmap.html",), category="cluster"),
     RiskyPermission(
         id="RBAC-196", title="Can delete any kind of object", severity=Severity.HIGH,
@@ -365,6 +366,9 @@ def satisfied(ctx: RuleContext, row: RiskyPermission, namespace: str) -> dict[st
             for alternatives in row.requires:
                 for perm in alternatives:
                     candidates.update(ctx.added_in(perm, namespace))
+            if not row.cluster_holders_reported_elsewhere:
+                for perm in row.requires[0]:
+                    candidates.update(ctx.holders(perm, ""))
         else:
             candidates = set()
             for perm in row.requires[0]:
@@ -412,7 +416,9 @@ def _scopes(ctx: RuleContext, row: RiskyPermission) -> list[str]:
 
 def held_at(ctx: RuleContext, row: RiskyPermission) -> Iterator[tuple[str, str, list[list[Holding]]]]:
     """(scope namespace, subject id, holdings) for every subject the row finds, each scope reported once."""
-    cluster = satisfied(ctx, row, "") if row.scope != Scope.CLUSTER else {}
+    fixed = row.scope not in (Scope.CLUSTER, Scope.NAMESPACE, Scope.ANY)
+    skip_cluster = row.scope != Scope.CLUSTER and (row.cluster_holders_reported_elsewhere or not fixed)
+    cluster = satisfied(ctx, row, "") if skip_cluster else {}
     for ns in _scopes(ctx, row):
         found = satisfied(ctx, row, ns)
         for sid, holdings in found.items():
