@@ -11,12 +11,14 @@ from typing import TextIO
 from .. import __version__
 from ..errors import AnalyzerError
 from . import (
+    audit,
     can_i,
     graph,
     kubeconfig_audit,
     load,
     render,
     review,
+    rules,
     snapshot,
     who_can,
     whoami,
@@ -34,6 +36,8 @@ COMMANDS = (
     kubeconfig_audit,
     graph,
     render,
+    audit,
+    rules,
     snapshot,
 )
 
