@@ -446,6 +446,8 @@ class Analysis:
         if key not in cache:
             cache[key] = build_report(self.rule_context, include_system=include_system, exclusions=key[1],
                                       baseline=key[2], today=today, inputs=tuple(self.inventory.files))
+            if self.inventory.incomplete:  # say in every report what a live read could not list
+                cache[key] = dataclasses.replace(cache[key], incomplete=tuple(self.inventory.incomplete))
         return cache[key]
 
     @staticmethod

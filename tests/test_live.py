@@ -510,3 +510,14 @@ def test_hostile_answers_are_recorded_not_fatal(objects, pki, tmp_path):
     assert "jobs.batch (error: the answer is not a list)" in inc
     assert [s.name for s in a.inventory.service_accounts] == ["ok"]
     assert any(i.field == "metadata.name" for i in a.load_issues)
+
+
+@pytest.mark.parametrize("fmt", ["text", "md", "html", "json", "sarif"])
+def test_cli_audit_reports_say_incomplete(live_cli, pki, fmt):
+    run, _ = live_cli
+    r = run("audit", "--live", "-o", fmt)
+    assert r.code in (0, 1), r
+    assert "roles in namespace restricted (forbidden)" in r.out
+    if fmt == "json":
+        assert json.loads(r.out)["incomplete"] == ["roles in namespace restricted (forbidden)"]
+    _no_secrets(pki, r.out, r.err)
