@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import re
+import stat
 import sys
 import threading
 import zlib
@@ -96,20 +97,34 @@ class ParseContext:
 # Reading files
 # ---------------------------------------------------------------------------------------------
 
-def _iter_files(path: str, limits: Limits) -> Iterator[str]:
+def _iter_files(path: str, limits: Limits, problems: list[tuple[str, str]] | None = None) -> Iterator[str]:
+    """The manifest files under ``path`` (itself if a file), sorted; unreadable directories and entries
+    that are not regular files go to ``problems`` as (path, message)."""
     if path == "-":
         yield path
         return
     p = Path(path)
-    if not p.exists():
-        raise ManifestError(f"{path}: no such file or directory")
+    try:
+        p.stat()
+    except OSError as exc:
+        if os.path.islink(path):
+            raise ManifestError(f"{path}: dangling symlink or symlink loop ({exc.strerror or exc})") from None
+        if isinstance(exc, FileNotFoundError):
+            raise ManifestError(f"{path}: no such file or directory") from None
+        raise ManifestError(f"{path}: cannot read: {exc.strerror or exc}") from None
     if p.is_file():
         yield path
         return
     if not p.is_dir():
         raise ManifestError(f"{path}: not a regular file or directory")
     count = 0
-    for root, dirs, files in os.walk(path, onerror=None, followlinks=False):
+
+    def walk_error(exc: OSError) -> None:
+        if problems is not None:
+            problems.append((exc.filename or path, f"cannot read directory: {exc.strerror or exc}"))
+
+    # followlinks=False: a symlinked directory is not entered, so symlink loops cannot recurse
+    for root, dirs, files in os.walk(path, onerror=walk_error, followlinks=False):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in sorted(files):
             if name.lower().endswith(MANIFEST_SUFFIXES) and not name.startswith("."):
@@ -124,26 +139,47 @@ def _read_bytes(path: str, limits: Limits) -> bytes:
         if path == "-":
             data = sys.stdin.buffer.read(limits.max_file_bytes + 1)
         else:
+            st = os.stat(path)
+            if not stat.S_ISREG(st.st_mode):  # a FIFO or device named *.yaml would block or never end
+                raise ManifestError(f"{path}: not a regular file")
+            if st.st_size > limits.max_file_bytes:
+                raise LimitExceeded(_too_big(path, limits))
             with open(path, "rb") as fh:
                 data = fh.read(limits.max_file_bytes + 1)
     except OSError as exc:
+        if os.path.islink(path):
+            raise ManifestError(f"{path}: dangling symlink or symlink loop ({exc.strerror or exc})") from None
         raise ManifestError(f"{path}: cannot read: {exc.strerror or exc}") from None
     if len(data) > limits.max_file_bytes:
-        raise LimitExceeded(f"{path}: larger than {limits.max_file_bytes} bytes (limit max_file_bytes)")
+        raise LimitExceeded(_too_big(path, limits))
     if data[:2] == b"\x1f\x8b":
         data = _gunzip(path, data, limits)
     return data
 
 
+def _too_big(path: str, limits: Limits, what: str = "larger than") -> str:
+    return (f"{path}: {what} {limits.max_file_bytes} bytes "
+            "(limit max_file_bytes; raise it with --max-file-size)")
+
+
 def _gunzip(path: str, data: bytes, limits: Limits) -> bytes:
-    d = zlib.decompressobj(16 + zlib.MAX_WBITS)
-    try:
-        out = d.decompress(data, limits.max_file_bytes + 1)
-    except zlib.error as exc:
-        raise ManifestError(f"{path}: not a valid gzip file ({exc})") from None
-    if len(out) > limits.max_file_bytes or d.unconsumed_tail:
-        raise LimitExceeded(f"{path}: decompresses to more than {limits.max_file_bytes} bytes (limit max_file_bytes)")
-    return out
+    """Decompress every gzip member, never producing more than the file size limit (bombs stop early)."""
+    out = bytearray()
+    rest = data
+    while rest:
+        d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        try:
+            out += d.decompress(rest, limits.max_file_bytes + 1 - len(out))
+        except zlib.error as exc:
+            raise ManifestError(f"{path}: not a valid gzip file ({exc})") from None
+        if len(out) > limits.max_file_bytes or d.unconsumed_tail:
+            raise LimitExceeded(_too_big(path, limits, "decompresses to more than"))
+        if not d.eof:
+            raise ManifestError(f"{path}: truncated gzip file")
+        rest = d.unused_data
+        if rest and rest[:2] != b"\x1f\x8b":
+            break  # trailing garbage after the last member, as gzip(1) tolerates
+    return bytes(out)
 
 
 def _decode(path: str, data: bytes) -> str:
@@ -517,7 +553,7 @@ def load_texts(texts: Iterable[tuple[str, str]], *, default_namespace: str = "de
     ctx = context or ParseContext(default_namespace=default_namespace)
     for name, text in texts:
         if len(text) > limits.max_file_bytes:
-            raise LimitExceeded(f"{name}: larger than {limits.max_file_bytes} bytes (limit max_file_bytes)")
+            raise LimitExceeded(_too_big(name, limits))
         ctx.inventory.files.append(name)
         _parse_text(ctx, name, text, limits)
     finish(ctx)
@@ -548,8 +584,9 @@ def load_manifests(paths: Iterable[str], *, default_namespace: str = "default", 
     limits = limits or Limits()
     ctx = context or ParseContext(default_namespace=default_namespace)
     all_files: list[tuple[str, bool]] = []
+    problems: list[tuple[str, str]] = []
     for path in paths:
-        files = list(_iter_files(path, limits))
+        files = list(_iter_files(path, limits, problems))
         explicit = len(files) == 1 and files[0] == path
         all_files.extend((f, explicit) for f in files)
     total = len(all_files)
@@ -566,7 +603,11 @@ def load_manifests(paths: Iterable[str], *, default_namespace: str = "default", 
         except ManifestError as exc:
             if explicit:
                 raise
-            ctx.inventory.load_issues.append(LoadIssue(file=display, document=0, field="", message=str(exc).split(": ", 1)[-1]))
+            msg = str(exc)
+            ctx.inventory.load_issues.append(LoadIssue(file=display, document=0, field="",
+                                                       message=msg[len(display) + 2:] if msg.startswith(display + ": ") else msg))
+    for where, msg in problems:
+        ctx.inventory.load_issues.append(LoadIssue(file=where, document=0, field="", message=msg))
     if on_progress:
         on_progress("loading", total, total)
     finish(ctx)
@@ -610,7 +651,9 @@ def _str_map(v: Any, fld: str) -> dict[str, str]:
     if not isinstance(v, dict):
         raise FieldError(fld, f"must be a map of strings, got {_type_name(v)}")
     for k, val in v.items():
-        if not isinstance(k, str) or not isinstance(val, str):
+        if not isinstance(k, str):
+            raise FieldError(f"{fld}", f"keys must be strings, got {_type_name(k)} {str(k)[:40]!r}")
+        if not isinstance(val, str):
             raise FieldError(f"{fld}.{k}", f"must be a string, got {_type_name(val)}")
     return v
 
@@ -666,8 +709,7 @@ def _metadata(obj: Mapping[str, Any]) -> tuple[str, str, dict[str, str], dict[st
     name = _opt_str(meta, "name", "metadata.name")
     namespace = _opt_str(meta, "namespace", "metadata.namespace")
     labels = _str_map(meta.get("labels"), "metadata.labels")
-    annotations = _str_map(meta.get("annotations"), "metadata.annotations") if isinstance(
-        meta.get("annotations"), dict | None) else {}
+    annotations = _str_map(meta.get("annotations"), "metadata.annotations")
     return name, namespace, labels, annotations
 
 
