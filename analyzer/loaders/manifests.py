@@ -340,6 +340,8 @@ def _depth_error(path: str, doc: int, limits: Limits) -> LimitExceeded:
 
 def _data_too_deep(data: Any, limit: int) -> bool:
     """Collections nested deeper than ``limit`` (no aliases here, so no sharing to blow up)."""
+    if type(data) is not dict and type(data) is not list:
+        return False
     stack = [(data, 1)]
     while stack:
         v, d = stack.pop()
