@@ -137,7 +137,7 @@ def _iter_files(path: str, limits: Limits, problems: list[tuple[str, str]] | Non
 def _read_bytes(path: str, limits: Limits) -> bytes:
     try:
         if path == "-":
-            data = sys.stdin.buffer.read(limits.max_file_bytes + 1)
+            data = _read_capped(sys.stdin.buffer, limits.max_file_bytes + 1)
         else:
             st = os.stat(path)
             if not stat.S_ISREG(st.st_mode):  # a FIFO or device named *.yaml would block or never end
@@ -145,7 +145,7 @@ def _read_bytes(path: str, limits: Limits) -> bytes:
             if st.st_size > limits.max_file_bytes:
                 raise LimitExceeded(_too_big(path, limits))
             with open(path, "rb") as fh:
-                data = fh.read(limits.max_file_bytes + 1)
+                data = _read_capped(fh, limits.max_file_bytes + 1, st.st_size)
     except OSError as exc:
         if os.path.islink(path):
             raise ManifestError(f"{path}: dangling symlink or symlink loop ({exc.strerror or exc})") from None
@@ -155,6 +155,21 @@ def _read_bytes(path: str, limits: Limits) -> bytes:
     if data[:2] == b"\x1f\x8b":
         data = _gunzip(path, data, limits)
     return data
+
+
+def _read_capped(fh: Any, cap: int, expected: int = 0) -> bytes:
+    """At most ``cap`` bytes; never allocates ``cap`` up front (read(n) would)."""
+    chunks = [fh.read(min(expected + 1, cap))] if expected else []
+    size = len(chunks[0]) if chunks else 0
+    if chunks and size <= expected:
+        return chunks[0]
+    while size < cap:
+        chunk = fh.read(min(1 << 20, cap - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
 
 
 def _too_big(path: str, limits: Limits, what: str = "larger than") -> str:
