@@ -23,7 +23,7 @@ from analyzer.queries import _mismatches, near_misses
 from analyzer.semantics import PolicyIndex, rule_allows
 from analyzer.semantics.subjects import make_sa_username
 
-settings.register_profile("ci", max_examples=150, deadline=None,
+settings.register_profile("ci", max_examples=100, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 settings.register_profile("long", max_examples=5000, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -42,7 +42,7 @@ json_values = st.recursive(scalars, lambda kids: st.one_of(
     st.lists(kids, max_size=4), st.dictionaries(st.text(max_size=8) | st.sampled_from(
         ["kind", "metadata", "name", "namespace", "rules", "verbs", "subjects", "roleRef", "items",
          "aggregationRule", "clusterRoleSelectors", "labels", "apiGroups", "resources"]), kids, max_size=5)),
-    max_leaves=25)
+    max_leaves=15)
 
 KINDS = ["Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding", "ServiceAccount", "List", "RoleList",
          "ConfigMap", "Namespace", "CustomResourceDefinition", "Pod", "Deployment"]

@@ -541,7 +541,7 @@ def _yaml_error(exc: yaml.YAMLError) -> str:
     msg = f"invalid YAML: {problem}"
     if context:
         msg += f" ({context})"
-    return msg[:300]
+    return msg.replace("\r", "\\r").replace("\n", "\\n")[:300]  # one line, whatever the input holds
 
 
 def _json_document(text: str, path: str, limits: Limits) -> tuple[bool, Any]:
