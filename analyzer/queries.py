@@ -177,7 +177,7 @@ def near_misses(index: PolicyIndex, user: UserInfo, request: Request, *, limit: 
         if rules is not None:
             cands = per_role.get(id(rules))
             if cands is None:
-                cands = per_role[id(rules)] = [(rule, r) for rule in rules
+                cands = per_role[id(rules)] = [(rule, r) for rule in index.rules_about(rules, request)
                                                if (r := _rule_reasons(rule, request)) is not None and len(r) <= 1]
             if not cands:
                 continue

@@ -255,22 +255,19 @@ def main(argv: list[str] | None = None) -> int:
     files = sorted(os.path.join(data, f) for f in os.listdir(data) if f.endswith((".yaml", ".yml", ".json")))
     ctx = Context(data_dir=data, files=files, objects=args.objects, seed=args.seed)
     wanted = {w.strip() for w in args.only.split(",") if w.strip()}
-    rows: list[Row] = []
-    for name, fn in BENCHMARKS:
-        if wanted and name not in wanted and name != "load":
-            continue
-        rows.extend(fn(ctx))
-        if name == "load":
-            sample_queries(ctx)
     size = sum(os.path.getsize(f) for f in files) / 2**20
     print(f"rbac-analyzer benchmarks: {args.objects:,} objects requested, {len(files)} files, {size:.1f} MiB")
     print(f"machine: {_machine()}")
-    width = max(len(r.name) for r in rows)
-    vwidth = max(len(r.value) for r in rows)
-    print(f"{'figure':<{width}}  {'value':<{vwidth}}  target")
-    for r in rows:
-        mark = "" if r.ok is None else ("  ok" if r.ok else "  MISSED")
-        print(f"{r.name:<{width}}  {r.value:<{vwidth}}  {r.target}{mark}".rstrip())
+    print("times are CPU time of this process (robust on a shared machine); wall time where shown")
+    print(f"{'figure':<44}  {'value':<44}  target", flush=True)
+    for name, fn in BENCHMARKS:
+        if wanted and name not in wanted and name != "load":
+            continue
+        for r in fn(ctx):  # printed as each benchmark finishes
+            mark = "" if r.ok is None else ("  ok" if r.ok else "  MISSED")
+            print(f"{r.name:<44}  {r.value:<44}  {r.target}{mark}".rstrip(), flush=True)
+        if name == "load":
+            sample_queries(ctx)
     return 0
 
 

@@ -104,6 +104,7 @@ class PolicyIndex:
                     self._rb_by_key.setdefault((ns, *key), []).append(b)
                     self._rb_by_key_any.setdefault(key, []).append(b)
         self._role_of: dict[int, Role | None] = {id(b): self._resolve_role(b) for b in self._pos_order()}
+        self._rules_about: dict[int, tuple[tuple[PolicyRule, ...], dict[str, list[int]], list[int]]] = {}
         self._group_cache: dict[tuple[str, str, str], list[tuple[tuple[PolicyRule, ...] | None, list[Binding]]]] = {}
         # roles by (namespace or "", verb, resource token) and the ClusterRoles with URL rules
         self._rule_index: dict[tuple[str, str, str], list[Role]] = {}
@@ -210,6 +211,27 @@ class PolicyIndex:
                     groups = self._group_cache[ck] = list(by_rules.values())
                 out.extend(groups)
         return out
+
+    def rules_about(self, rules: tuple[PolicyRule, ...], request: Request) -> list[PolicyRule]:
+        """The rules (in order) that mention the request's resource, a wildcard resource, or - for a URL
+        request - any URL: the only ones a near-miss search needs to look at. Indexed per rules tuple."""
+        entry = self._rules_about.get(id(rules))
+        if entry is None:
+            by_base: dict[str, list[int]] = {}
+            urls: list[int] = []
+            for i, rule in enumerate(rules):
+                for base in {r.partition("/")[0] for r in rule.resources}:
+                    by_base.setdefault(base, []).append(i)
+                if rule.non_resource_urls:
+                    urls.append(i)
+            entry = self._rules_about[id(rules)] = (rules, by_base, urls)  # holds rules: the id stays valid
+        _, by_base, urls = entry
+        if not request.resource_request:
+            idx: Iterable[int] = urls
+        else:
+            named, wild = by_base.get(request.resource, ()), by_base.get("*", ())
+            idx = sorted({*named, *wild}) if named and wild else (named or wild)
+        return [rules[i] for i in idx]
 
     def candidate_bindings_anywhere(self, user: UserInfo) -> Iterator[Binding]:
         """Lazily, in listing order: every binding that names the user or one of its groups (CRBs first).
