@@ -83,6 +83,11 @@ class ParseContext:
     default_namespace: str = "default"
     inventory: Inventory = field(default_factory=Inventory)
     _keys: dict[tuple[str, str, str], tuple[str, int]] = field(default_factory=dict)
+    # equal rules and rule lists are shared: less memory, and queries can cache per rules tuple
+    _rule_pool: dict[Any, Any] = field(default_factory=dict)
+
+    def shared(self, value: Any) -> Any:
+        return self._rule_pool.setdefault(value, value)
 
     def issue(self, src: SourceRef, fld: str, message: str) -> None:
         self.inventory.load_issues.append(LoadIssue(file=src.file, document=src.document, field=fld,
@@ -796,7 +801,7 @@ def _build(ctx: ParseContext, kind: str, data: dict[str, Any], src: SourceRef, p
             raw_rules = []
         if not isinstance(raw_rules, list):
             raise FieldError("rules", f"must be a list, got {_type_name(raw_rules)}")
-        rules = tuple(parse_rule(r, f"rules[{i}]") for i, r in enumerate(raw_rules))
+        rules = ctx.shared(tuple(ctx.shared(parse_rule(r, f"rules[{i}]")) for i, r in enumerate(raw_rules)))
         for i, r in enumerate(rules):
             if r.non_resource_urls and kind == "Role":
                 ctx.notice("url-in-role", src, f"{prefix}rules[{i}].nonResourceURLs",
