@@ -173,15 +173,24 @@ def near_misses(index: PolicyIndex, user: UserInfo, request: Request, *, limit: 
     per_role: dict[int, list[tuple[PolicyRule, tuple[str, ...]]]] = {}
     url_request = not request.resource_request
     relevant: list[list[Binding]] = []
-    for rules, bindings in index.binding_groups_anywhere(user):
-        if rules is not None:
-            cands = per_role.get(id(rules))
-            if cands is None:
-                cands = per_role[id(rules)] = [(rule, r) for rule in index.rules_about(rules, request)
-                                               if (r := _rule_reasons(rule, request)) is not None and len(r) <= 1]
-            if not cands:
-                continue
-        relevant.append(bindings)
+    for group in index.binding_groups_anywhere(user):
+        rules = group.rules
+        if rules is None:  # missing role: a near miss where the binding is consulted
+            relevant.append(group.bindings)
+            continue
+        cands = per_role.get(id(rules))
+        if cands is None:
+            cands = per_role[id(rules)] = [(rule, r) for rule in index.rules_about(rules, request)
+                                           if (r := _rule_reasons(rule, request)) is not None and len(r) <= 1]
+        if not cands:
+            continue
+        # a RoleBinding elsewhere only adds "namespace": useful only if some rule misses by nothing else
+        elsewhere = any(not base or (url_request and base == ("path",)) for _, base in cands)
+        if elsewhere:
+            relevant.append(group.bindings)
+        else:
+            relevant.append(group.by_namespace.get("", []) if url_request else
+                            [*group.by_namespace.get("", ()), *group.by_namespace.get(request.namespace, ())])
     merged = relevant[0] if len(relevant) == 1 else heapq.merge(*relevant, key=index.position)
     last = None
     for binding in merged:

@@ -17,7 +17,7 @@ from .describe import allowed_reason, denied_reason, not_found_error
 from .matching import rule_allows
 from .subjects import SYSTEM_MASTERS, applies_to, make_sa_username
 
-__all__ = ["PolicyIndex", "Authorization", "LocatedSubject"]
+__all__ = ["PolicyIndex", "Authorization", "LocatedSubject", "BindingGroup"]
 
 _USER, _GROUP = "u", "g"
 _UNKNOWN = object()
@@ -32,6 +32,15 @@ class Authorization:
     authorizer: str  # "system:masters", "RBAC" or ""
     grants: tuple[Grant, ...] = ()
     errors: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class BindingGroup:
+    """Bindings of one subject key whose roles have the same rules (``None``: role missing)."""
+
+    rules: tuple[PolicyRule, ...] | None
+    bindings: list[Binding]  # listing order
+    by_namespace: dict[str, list[Binding]]  # "" for ClusterRoleBindings; each in listing order
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -105,7 +114,7 @@ class PolicyIndex:
                     self._rb_by_key_any.setdefault(key, []).append(b)
         self._role_of: dict[int, Role | None] = {id(b): self._resolve_role(b) for b in self._pos_order()}
         self._rules_about: dict[int, tuple[tuple[PolicyRule, ...], dict[str, list[int]], list[int]]] = {}
-        self._group_cache: dict[tuple[str, str, str], list[tuple[tuple[PolicyRule, ...] | None, list[Binding]]]] = {}
+        self._group_cache: dict[tuple[str, str, str], list[BindingGroup]] = {}
         # roles by (namespace or "", verb, resource token) and the ClusterRoles with URL rules
         self._rule_index: dict[tuple[str, str, str], list[Role]] = {}
         self._url_roles: list[Role] = []
@@ -190,24 +199,26 @@ class PolicyIndex:
         """The binding's place in listing order (ClusterRoleBindings first), for stable evidence order."""
         return self._pos[id(binding)]
 
-    def binding_groups_anywhere(self, user: UserInfo) -> list[tuple[tuple[PolicyRule, ...] | None, list[Binding]]]:
+    def binding_groups_anywhere(self, user: UserInfo) -> list[BindingGroup]:
         """The bindings naming the user or one of its groups, grouped by their role's rules (None: the
-        role is missing), each group in listing order. Lets a query skip whole groups at once: a subject
-        bound in thousands of namespaces to the same role is one group. Cached per subject key."""
-        out: list[tuple[tuple[PolicyRule, ...] | None, list[Binding]]] = []
+        role is missing), each group in listing order and also by namespace. Lets a query skip whole
+        groups at once: a subject bound in thousands of namespaces to the same role is one group.
+        Cached per subject key."""
+        out: list[BindingGroup] = []
         for k in self._keys(user):
             for tag, index in (("c", self._crb_by_key), ("r", self._rb_by_key_any)):
                 ck = (tag, *k)
                 groups = self._group_cache.get(ck)
                 if groups is None:
-                    by_rules: dict[int, tuple[tuple[PolicyRule, ...] | None, list[Binding]]] = {}
+                    by_rules: dict[int, BindingGroup] = {}
                     for b in index.get(k, ()):
                         role = self.role_for(b)
                         rules = role.rules if role is not None else None
-                        entry = by_rules.get(id(rules))
-                        if entry is None:
-                            entry = by_rules[id(rules)] = (rules, [])
-                        entry[1].append(b)
+                        g = by_rules.get(id(rules))
+                        if g is None:
+                            g = by_rules[id(rules)] = BindingGroup(rules=rules, bindings=[], by_namespace={})
+                        g.bindings.append(b)
+                        g.by_namespace.setdefault(b.namespace if b.kind == "RoleBinding" else "", []).append(b)
                     groups = self._group_cache[ck] = list(by_rules.values())
                 out.extend(groups)
         return out
