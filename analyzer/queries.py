@@ -224,20 +224,29 @@ def near_misses(index: PolicyIndex, user: UserInfo, request: Request, *, limit: 
                 subject = _subject_of(binding, user)
                 if subject is None:
                     break
-            detail = {
-                "verb": f"verbs are {', '.join(rule.verbs) or 'none'}",
-                "apiGroup": f"API groups are {', '.join(repr(g) for g in rule.api_groups) or 'none'}",
-                "resourceNames": f"only for names {', '.join(rule.resource_names)}",
-                "subresource": f"resources are {', '.join(rule.resources)}",
-                "path": f"URLs are {', '.join(rule.non_resource_urls)}",
-            }.get(why, "")
-            if why == "namespace":
-                detail = (f"RoleBinding applies only in namespace {binding.namespace}" if request.namespace
-                          else f"RoleBinding applies only in namespace {binding.namespace}, not cluster-wide")
+            detail = _detail(why, rule, binding, request)
             out.append(NearMiss(binding=binding, subject=subject, reasons=(why,), role=role, rule=rule, detail=detail))
             if len(out) >= limit:
                 return out
     return out
+
+
+def _detail(why: str, rule: PolicyRule, binding: Binding, request: Request) -> str:
+    """The one-line explanation of a near miss (only the one needed is formatted)."""
+    if why == "namespace":
+        return (f"RoleBinding applies only in namespace {binding.namespace}" if request.namespace
+                else f"RoleBinding applies only in namespace {binding.namespace}, not cluster-wide")
+    if why == "verb":
+        return f"verbs are {', '.join(rule.verbs) or 'none'}"
+    if why == "apiGroup":
+        return f"API groups are {', '.join(repr(g) for g in rule.api_groups) or 'none'}"
+    if why == "resourceNames":
+        return f"only for names {', '.join(rule.resource_names)}"
+    if why == "subresource":
+        return f"resources are {', '.join(rule.resources)}"
+    if why == "path":
+        return f"URLs are {', '.join(rule.non_resource_urls)}"
+    return ""
 
 
 def _subject_of(binding: Binding, user: UserInfo) -> Subject | None:
