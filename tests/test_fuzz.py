@@ -1,7 +1,7 @@
 """Property-based fuzzing (hypothesis, short in CI): the loader never raises on any JSON-shaped or textual
 input, and the semantics keep their invariants on random policies and requests.
 
-Longer runs: ``HYPOTHESIS_PROFILE=long python -m pytest tests/test_fuzz.py`` (and ``fuzz/fuzz_loader.py``
+Longer runs: ``FUZZ_EXAMPLES=5000 python -m pytest tests/test_fuzz.py`` (and ``fuzz/fuzz_loader.py``
 with atheris for coverage-guided fuzzing of the YAML path).
 """
 
@@ -23,11 +23,9 @@ from analyzer.queries import _mismatches, near_misses
 from analyzer.semantics import PolicyIndex, rule_allows
 from analyzer.semantics.subjects import make_sa_username
 
-settings.register_profile("ci", max_examples=100, deadline=None,
-                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-settings.register_profile("long", max_examples=5000, deadline=None,
-                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+# Short in CI; FUZZ_EXAMPLES=5000 for a longer run. Per test, so other modules' settings stay theirs.
+FUZZ = settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", "100")), deadline=None,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 RBAC = "rbac.authorization.k8s.io"
 
@@ -92,6 +90,7 @@ def _check_inventory(inv, n_docs: int) -> None:
         assert "\n" not in str(n)
 
 
+@FUZZ
 @given(st.lists(json_values | mutated_manifests(), min_size=1, max_size=6))
 def test_parse_objects_never_raises(docs):
     ctx = ParseContext()
@@ -103,6 +102,7 @@ def test_parse_objects_never_raises(docs):
             assert sum(x.document == i + 1 for x in ctx.inventory.load_issues) <= 1
 
 
+@FUZZ
 @given(mutated_manifests())
 def test_a_wrong_field_is_a_load_issue_naming_a_field_or_loads(obj):
     ctx = ParseContext()
@@ -116,6 +116,7 @@ def test_a_wrong_field_is_a_load_issue_naming_a_field_or_loads(obj):
         assert inv.object_count == 1
 
 
+@FUZZ
 @given(st.lists(json_values | mutated_manifests(), min_size=1, max_size=4), st.sampled_from(["yaml", "json"]))
 def test_load_texts_never_raises_on_serialised_documents(docs, fmt):
     if fmt == "json":
@@ -126,6 +127,7 @@ def test_load_texts_never_raises_on_serialised_documents(docs, fmt):
     _check_inventory(inv, len(docs))
 
 
+@FUZZ
 @given(st.text(alphabet=string.printable + "{}[]&*!|>-:?#'\"\u00e9\u2028", max_size=300))
 def test_load_texts_never_raises_on_random_text(text):
     try:
@@ -219,6 +221,7 @@ def _analysis(objs) -> Analysis:
     return Analysis.from_objects(objs)
 
 
+@FUZZ
 @given(roles(), bindings(), st.lists(users, min_size=1, max_size=3), st.lists(requests, min_size=1, max_size=4))
 def test_a_rolebinding_never_allows_a_cluster_wide_request(rs, bs, us, reqs):
     a = _analysis(rs + bs)
@@ -230,6 +233,7 @@ def test_a_rolebinding_never_allows_a_cluster_wide_request(rs, bs, us, reqs):
                 assert g.binding.kind == "ClusterRoleBinding"
 
 
+@FUZZ
 @given(rules(), resource_requests)
 def test_a_rule_with_resource_names_never_allows_a_request_without_a_name(rule, req):
     from analyzer.loaders.manifests import parse_rule
@@ -240,6 +244,7 @@ def test_a_rule_with_resource_names_never_allows_a_request_without_a_name(rule, 
         assert not rule_allows(pr, nameless)
 
 
+@FUZZ
 @given(roles(), bindings(), bindings(n_min=1, prefix="extra"), st.lists(users, min_size=1, max_size=3),
        st.lists(requests, min_size=1, max_size=4))
 def test_adding_a_binding_never_removes_access(rs, bs, extra, us, reqs):
@@ -258,6 +263,7 @@ def _member(s: Subject) -> UserInfo:
     return UserInfo(username=make_sa_username(s.namespace, s.name))
 
 
+@FUZZ
 @given(roles(), bindings(), requests, st.lists(users, min_size=1, max_size=4))
 def test_who_can_and_can_i_agree(rs, bs, req, us):
     a = _analysis(rs + bs)
@@ -294,6 +300,7 @@ def _reference_near_misses(index: PolicyIndex, user: UserInfo, request: Request,
     return out
 
 
+@FUZZ
 @given(roles(), bindings(), users, requests, st.integers(1, 5))
 def test_near_misses_equal_the_reference_search(rs, bs, u, req, limit):
     a = _analysis(rs + bs)
@@ -305,6 +312,7 @@ def test_near_misses_equal_the_reference_search(rs, bs, u, req, limit):
 # Subject ids
 # ---------------------------------------------------------------------------------------------
 
+@FUZZ
 @given(st.one_of(st.text(max_size=30), st.builds(lambda k, r: f"{k}:{r}", st.sampled_from(
     ["User", "Group", "ServiceAccount", "sa", "user", "Bogus", ""]), st.text(max_size=20))))
 def test_parse_subject_id_round_trips_or_says_why(text):

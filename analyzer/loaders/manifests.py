@@ -445,7 +445,7 @@ def _event_depth_ok(text: str, limits: Limits) -> bool:
             ev = loader.get_event()
             if isinstance(ev, starts):
                 depth += 1
-                if depth > limits.max_depth:
+                if depth > min(limits.max_depth, _COMPOSE_CAP):  # what the composer can take
                     return False
             elif isinstance(ev, ends):
                 depth -= 1
