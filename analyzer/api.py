@@ -3,25 +3,40 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
+import datetime
+import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import graphviz
+import networkx as nx
 
 from . import queries
 from .errors import UsageError
+from .graph import DangerCache, build_graph, namespace_view, overview, subject_view, who_can_view
+from .identity import impersonation_requests
 from .loaders.manifests import Limits, load_manifests, load_texts
 from .model import (
     Decision,
+    Exclusion,
+    Impersonation,
     Inventory,
+    KubeObject,
     LoadIssue,
     Notice,
+    Power,
+    Report,
     Request,
     RulesReview,
+    ServiceAccount,
     Subject,
     SubjectAccess,
     UserInfo,
     parse_subject_id,
 )
+from .render.dot import to_digraph
 from .semantics import (
     PolicyIndex,
     ResourceCatalog,
@@ -32,9 +47,14 @@ from .semantics import (
 )
 from .workloads import Workload, extract_workloads
 
+if TYPE_CHECKING:
+    from .rules import RuleContext
+
 __all__ = ["Analysis", "Progress"]
 
 Progress = Callable[[str, int, int], None]
+
+logger = logging.getLogger(__name__)
 
 
 class Analysis:
@@ -148,8 +168,9 @@ class Analysis:
         type_text, slash, name = target.partition("/")
         if slash and not name:
             raise UsageError(f"{target!r}: write TYPE/NAME")
-        if api_group is not None:
-            resource, group = type_text, api_group
+        if api_group is not None or type_text == "*":
+            # kubectl sends "*" literally in the core group; --api-group takes TYPE literally
+            resource, group = type_text, api_group or ""
             namespaced = self.catalog.is_namespaced(group, resource)
         else:
             rt = self.resolve_type(type_text)
@@ -215,6 +236,105 @@ class Analysis:
         s = parse_subject_id(subject) if isinstance(subject, str) else subject
         return subject_as_user(s)
 
+    # -- credentials: what can this identity do? (issue 3) ----------------------------------------
+    def impersonation_checks(self, real: UserInfo, impersonation: Impersonation) -> list[Decision]:
+        """One decision per ``impersonate`` check the API server makes for the real caller (§7.5)."""
+        return [self.check(real, req) for req in impersonation_requests(impersonation)]
+
+    def power_of(self, user: UserInfo) -> Power:
+        """Cluster-admin equivalent? Admin in which namespaces? Secrets readable where? Asked of the policy."""
+        allows = self.index.allows
+        if allows(user, Request(verb="*", resource="*", api_group="*")):
+            return Power(cluster_admin=True, has_permissions=True)
+        applying = self.index.bindings_applying_anywhere(user)
+        namespaces = sorted({b.namespace for b, _ in applying if b.kind == "RoleBinding"})
+        # Admin of a namespace: everything there, or what the bootstrap 'admin' role is known for.
+        markers = (Request(verb="create", resource="rolebindings", api_group="rbac.authorization.k8s.io"),
+                   Request(verb="create", resource="pods"), Request(verb="get", resource="secrets"),
+                   Request(verb="delete", resource="deployments", api_group="apps"))
+
+        def admin_in(ns: str) -> bool:
+            if allows(user, Request(verb="*", resource="*", api_group="*", namespace=ns)):
+                return True
+            return all(allows(user, dataclasses.replace(m, namespace=ns)) for m in markers)
+
+        secrets_everywhere = allows(user, Request(verb="get", resource="secrets"))
+        admin_everywhere = all(allows(user, m) for m in markers)  # cluster-wide: through ClusterRoleBindings
+        return Power(
+            admin_all_namespaces=admin_everywhere,
+            admin_namespaces=() if admin_everywhere else tuple(ns for ns in namespaces if admin_in(ns)),
+            secrets_cluster_wide=secrets_everywhere,
+            secrets_namespaces=() if secrets_everywhere else tuple(
+                ns for ns in namespaces if allows(user, Request(verb="get", resource="secrets", namespace=ns))),
+            has_permissions=bool(applying),
+        )
+    # -- the permission graph and diagrams (issue 4) ----------------------------------------------------
+    @cached_property
+    def graph(self) -> nx.MultiDiGraph:
+        """The whole policy as a MultiDiGraph (``analyzer.graph.build_graph``); built once."""
+        return build_graph(self.inventory, self.index, self.workloads)
+
+    @cached_property
+    def _danger(self) -> DangerCache:
+        return DangerCache()
+
+    @cached_property
+    def _by_namespace(self) -> dict[str, tuple[list[ServiceAccount], list[KubeObject]]]:
+        """Service accounts and other objects per namespace (one pass), so a namespace view reads only its own."""
+        out: dict[str, tuple[list[ServiceAccount], list[KubeObject]]] = {}
+        for sa in self.inventory.service_accounts:
+            out.setdefault(sa.namespace, ([], []))[0].append(sa)
+        for o in self.inventory.objects:
+            if o.namespace:
+                out.setdefault(o.namespace, ([], []))[1].append(o)
+        return out
+
+    def subject_graph(self, subject: str | Subject | UserInfo, *, explicit_groups: Sequence[str] = (),
+                      namespace: str | None = None, max_nodes: int = 150) -> nx.MultiDiGraph:
+        """What one subject can do, as a view graph. ``subject``: ``User:alice``, ``Group:dev``,
+        ``ServiceAccount:ns/name``, or a UserInfo (e.g. from ``impersonate``; ``explicit_groups`` are the
+        groups asked for, the others are drawn as implied)."""
+        if isinstance(subject, UserInfo):
+            return subject_view(self.index, subject, explicit_groups=explicit_groups, namespace=namespace,
+                                max_nodes=max_nodes, danger=self._danger)
+        s = parse_subject_id(subject) if isinstance(subject, str) else subject
+        return subject_view(self.index, subject_as_user(s), subject=s, explicit_groups=explicit_groups,
+                            namespace=namespace, max_nodes=max_nodes, danger=self._danger)
+
+    def render_subject(self, subject: str | Subject | UserInfo, *, explicit_groups: Sequence[str] = (),
+                       namespace: str | None = None, max_nodes: int = 150, legend: bool = True) -> graphviz.Digraph:
+        """Diagram: subject → (implied) groups → bindings → roles → rules, one frame per namespace."""
+        return to_digraph(self.subject_graph(subject, explicit_groups=explicit_groups, namespace=namespace,
+                                             max_nodes=max_nodes), legend=legend)
+
+    def who_can_graph(self, request: Request, *, max_nodes: int = 150) -> nx.MultiDiGraph:
+        subjects, errors = self.who_can_request(request)
+        return who_can_view(request, subjects, errors=errors, max_nodes=max_nodes, danger=self._danger)
+
+    def render_who_can(self, request: Request, *, max_nodes: int = 150, legend: bool = True) -> graphviz.Digraph:
+        """Diagram: every subject that can do ``request`` (``parse_request``), through bindings and roles."""
+        return to_digraph(self.who_can_graph(request, max_nodes=max_nodes), legend=legend)
+
+    def namespace_graph(self, namespace: str, *, max_nodes: int = 200) -> nx.MultiDiGraph:
+        sas, objects = self._by_namespace.get(namespace, ([], []))
+        if "workloads" in self.__dict__:  # already extracted for the whole policy
+            workloads = [w for w in self.workloads if w.namespace == namespace]
+        else:  # only this namespace's pods and templates: a focused view stays fast on a huge policy
+            workloads = extract_workloads(Inventory(service_accounts=sas, objects=objects))
+        return namespace_view(self.index, namespace, service_accounts=sas, workloads=workloads,
+                              max_nodes=max_nodes, danger=self._danger)
+
+    def render_namespace(self, namespace: str, *, max_nodes: int = 200, legend: bool = True) -> graphviz.Digraph:
+        """Diagram: everything bound in one namespace, and the workloads running as its service accounts."""
+        return to_digraph(self.namespace_graph(namespace, max_nodes=max_nodes), legend=legend)
+
+    def overview_graph(self, *, max_nodes: int = 150) -> nx.MultiDiGraph:
+        return overview(self.index, max_nodes=max_nodes, danger=self._danger)
+
+    def render_overview(self, *, max_nodes: int = 150, legend: bool = True) -> graphviz.Digraph:
+        """Diagram: the whole policy, collapsed (bootstrap system: roles grouped, "+N more", ``max_nodes``)."""
+        return to_digraph(self.overview_graph(max_nodes=max_nodes), legend=legend)
+
     # -- the machine interface -------------------------------------------------------------------
     def review(self, sar: Mapping[str, Any]) -> dict[str, Any]:
         """Answer one SubjectAccessReview: a new dict, the input with ``status`` filled as the server does.
@@ -232,6 +352,75 @@ class Analysis:
         if decision.reason:
             status["reason"] = decision.reason
         out["status"] = status
+        return out
+
+    # == audit: risk rules → Report (issue 5) ===================================================
+    @cached_property
+    def rule_context(self) -> RuleContext:
+        """What the rules ask (policy index, catalog, workloads), with caches shared by every audit."""
+        from .rules import RuleContext
+
+        return RuleContext(inventory=self.inventory, index=self.index, catalog=self.catalog,
+                           workloads=self.workloads)
+
+    def audit(self, *, include_system: bool = False, exclusions: Sequence[Exclusion] = (),
+              baseline: Iterable[str] = (), today: datetime.date | None = None) -> Report:
+        """Run every rule (and other finding sources) → Report with user / platform / excluded sections.
+
+        Cached per arguments. ``exclusions`` from ``audit.load_exclusions``; ``baseline``: finding ids of a
+        previous report (``audit.load_baseline``) that are left out.
+
+        Example::
+
+            report = a.audit()
+            [f.rule for f in report.user if f.severity == "critical"]
+        """
+        from .audit import build_report
+
+        key = (include_system, tuple(exclusions), frozenset(baseline), today)
+        cache: dict[tuple[Any, ...], Report] = self.__dict__.setdefault("_audit_cache", {})
+        if key not in cache:
+            cache[key] = build_report(self.rule_context, include_system=include_system, exclusions=key[1],
+                                      baseline=key[2], today=today, inputs=tuple(self.inventory.files))
+        return cache[key]
+
+    @staticmethod
+    def load_exclusions(path: str) -> tuple[Exclusion, ...]:
+        """Read an exclusions YAML file (``UsageError`` with a one-line message when it is unusable)."""
+        from .audit import load_exclusions
+
+        return load_exclusions(path)
+
+    @staticmethod
+    def load_baseline(path: str) -> frozenset[str]:
+        """The finding ids of a previous ``audit -o json`` report."""
+        from .audit import load_baseline
+
+        return load_baseline(path)
+
+    @staticmethod
+    def rule_catalog() -> list[dict[str, Any]]:
+        """Every rule's id, title, severity, description, remediation and references."""
+        from .rules import ALL_RULES
+
+        return [r.to_dict() for r in ALL_RULES]
+
+    def subject_diagrams(self, subjects: Iterable[str]) -> dict[str, str]:
+        """SVG diagrams of subjects (id → SVG text) for the HTML report: only when ``analyzer.render``
+        provides ``Analysis.render_subject`` and Graphviz ``dot`` is installed; otherwise empty."""
+        import shutil
+
+        render = getattr(self, "render_subject", None)
+        if render is None or shutil.which("dot") is None:
+            return {}
+        out: dict[str, str] = {}
+        for sid in dict.fromkeys(subjects):
+            try:
+                graph = render(sid)
+                svg = graph.pipe(format="svg") if hasattr(graph, "pipe") else graph
+                out[sid] = svg.decode("utf-8") if isinstance(svg, bytes) else str(svg)
+            except Exception as exc:  # a diagram is decoration: never fail the report for it
+                logger.debug("no diagram for %s: %s", sid, exc)
         return out
 
 
