@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any, TextIO
@@ -12,7 +13,7 @@ from typing import Any, TextIO
 import yaml
 
 from ..api import Analysis
-from ..errors import IdentityError, UsageError
+from ..errors import AnalyzerError, IdentityError, ManifestError, UsageError
 from ..identity import (
     AuthenticatorOptions,
     TokenOptions,
@@ -32,7 +33,6 @@ __all__ = [
 ]
 
 EXIT_OK, EXIT_NO, EXIT_USAGE = 0, 1, 2
-
 logger = logging.getLogger(__name__)
 
 
@@ -177,12 +177,27 @@ def _load_live(args: argparse.Namespace) -> Analysis:
 
 def load_analysis(args: argparse.Namespace) -> Analysis:
     """Load the ``-f`` inputs (no inputs: an empty policy)."""
+    max_size = getattr(args, "max_file_size", None)
+    if max_size is not None and max_size <= 0:
+        raise UsageError("--max-file-size must be a positive number of bytes")
     if getattr(args, "live", False):
         return _load_live(args)
-    limits = Limits(max_file_bytes=args.max_file_size) if getattr(args, "max_file_size", None) else None
+    limits = Limits(max_file_bytes=max_size) if max_size else None
     paths = getattr(args, "paths", []) or []
-    return Analysis.from_paths(paths, default_namespace=getattr(args, "default_namespace", "default"),
-                               limits=limits, on_progress=progress_printer())
+    try:
+        return Analysis.from_paths(paths, default_namespace=getattr(args, "default_namespace", "default"),
+                                   limits=limits, on_progress=progress_printer())
+    except AnalyzerError:
+        raise
+    except (RecursionError, MemoryError) as exc:
+        raise ManifestError(f"inputs too large or too deeply nested to load ({type(exc).__name__})") from None
+    except Exception as exc:  # hostile input must never end in a traceback; the type names the bug
+        if os.environ.get("RBAC_ANALYZER_DEBUG"):
+            raise
+        logger.debug("unexpected error while loading", exc_info=True)
+        first = (str(exc).splitlines() or [""])[0][:200]
+        raise ManifestError(f"could not load the inputs: unexpected {type(exc).__name__}: {first} "
+                            "(please report it; RBAC_ANALYZER_DEBUG=1 shows the traceback)") from None
 
 
 def report_load_problems(analysis: Analysis, args: argparse.Namespace, err: TextIO) -> int | None:
