@@ -1,0 +1,69 @@
+"""What changed between two policies: effective access gained and lost per subject, escalation paths added and removed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from .escalation import EscalationGraph
+from .model import Grant, UserInfo, parse_subject_id
+from .model.paths import PermissionKey, PolicyDiff
+from .semantics import PolicyIndex, subject_as_user
+
+__all__ = ["grant_keys", "effective_permissions", "diff_permissions", "diff_analyses"]
+
+
+def grant_keys(grants: Iterable[Grant]) -> set[PermissionKey]:
+    """Normalise grants to (scope, verb, group, resource, name or URL) tuples; scope "" is cluster-wide."""
+    out: set[PermissionKey] = set()
+    for g in grants:
+        rule, scope = g.rule, g.namespace
+        for verb in rule.verbs:
+            for group in rule.api_groups:
+                for resource in rule.resources:
+                    for name in rule.resource_names or ("",):
+                        out.add((scope, verb, group, resource, name))
+            for url in rule.non_resource_urls:
+                if not scope:  # URLs are only granted cluster-wide
+                    out.add(("", verb, "", "", url))
+    return out
+
+
+def _user_permissions(index: PolicyIndex, user: UserInfo) -> frozenset[PermissionKey]:
+    grants, _ = index.rules_for(user, "")
+    namespaces = {b.namespace for b, _ in index.bindings_applying_anywhere(user) if b.kind == "RoleBinding"}
+    for ns in sorted(namespaces):
+        ns_grants, _ = index.rules_for(user, ns)
+        grants.extend(g for g in ns_grants if g.namespace)  # cluster-wide ones are already counted
+    return frozenset(grant_keys(grants))
+
+
+def effective_permissions(analysis: Any) -> dict[str, frozenset[PermissionKey]]:
+    """Per subject of the inputs (node id), its effective permission tuples (``analysis``: an ``Analysis``)."""
+    graph: EscalationGraph = analysis.escalation
+    return {s: _user_permissions(analysis.index, subject_as_user(parse_subject_id(s))) for s in graph.subjects()}
+
+
+def diff_permissions(old: dict[str, frozenset[PermissionKey]], new: dict[str, frozenset[PermissionKey]]
+                     ) -> tuple[dict[str, tuple[PermissionKey, ...]], dict[str, tuple[PermissionKey, ...]]]:
+    gained: dict[str, tuple[PermissionKey, ...]] = {}
+    lost: dict[str, tuple[PermissionKey, ...]] = {}
+    for s in sorted(set(old) | set(new)):
+        before, after = old.get(s, frozenset()), new.get(s, frozenset())
+        if after - before:
+            gained[s] = tuple(sorted(after - before))
+        if before - after:
+            lost[s] = tuple(sorted(before - after))
+    return gained, lost
+
+
+def diff_analyses(old: Any, new: Any, *, max_depth: int = 6) -> PolicyDiff:
+    """Compare two ``Analysis`` objects: access per subject, and (subject, sink) escalation paths."""
+    gained, lost = diff_permissions(effective_permissions(old), effective_permissions(new))
+    old_paths = {(p.source, p.sink): p for p in old.all_paths(max_depth=max_depth)}
+    new_paths = {(p.source, p.sink): p for p in new.all_paths(max_depth=max_depth)}
+    return PolicyDiff(
+        gained=gained, lost=lost,
+        new_paths=tuple(p for k, p in new_paths.items() if k not in old_paths),
+        removed_paths=tuple(p for k, p in old_paths.items() if k not in new_paths),
+    )

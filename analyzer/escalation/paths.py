@@ -1,0 +1,349 @@
+"""Escalation edges (identity → identity / held role / sink) and path search over them with networkx.
+
+Edges are computed lazily per node and cached per set of applying bindings, so identities that share
+their bindings (most ServiceAccounts) are evaluated once. "Any ServiceAccount of a namespace" is a hub
+node, so a cluster-wide ``create pods`` is a handful of edges instead of one per ServiceAccount; hubs
+are collapsed out of the reported steps.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+
+import networkx as nx
+
+from ..model import Binding, Inventory, Request, RoleRef, Subject, UserInfo, node_id, parse_subject_id
+from ..model.paths import (
+    CLUSTER_SINKS,
+    NAMESPACE_ADMIN_PREFIX,
+    SCOPE_ALL_NAMESPACES,
+    SCOPE_CLUSTER,
+    SINK_CLUSTER_ADMIN,
+    SINK_KUBE_SYSTEM_SECRETS,
+    SINK_SYSTEM_MASTERS,
+    BlastRadius,
+    EscalationPath,
+    EscalationStep,
+    is_sink,
+    namespace_admin_sink,
+)
+from ..semantics import SYSTEM_MASTERS, PolicyIndex, subject_as_user
+from ..semantics.power import ANY_NAME, is_admin_equivalent, is_namespace_admin
+from ..workloads import Workload
+from .base import ALL_SA_HUB, Actor, Technique, TechniqueContext, World
+
+__all__ = ["EscalationGraph", "HOLDS", "is_system_subject", "DEFAULT_MAX_DEPTH"]
+
+logger = logging.getLogger(__name__)
+
+HOLDS = "HOLDS"  # not a technique: the identity's own rights already amount to the sink
+_HUB = "HUB"
+_PROBE_USER = "rbac-analyzer:holder"
+_IDENTITY_KINDS = ("User:", "Group:", "ServiceAccount:")
+DEFAULT_MAX_DEPTH = 6
+_SYSTEM_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease")
+
+
+def _is_hub(node: str) -> bool:
+    return node.startswith("any-sa:")
+
+
+def _is_identity(node: str) -> bool:
+    return node.startswith(_IDENTITY_KINDS) and "@" not in node
+
+
+def is_system_subject(node: str, inventory_bindings: Iterable[Binding] = ()) -> bool:
+    """System identities: ``system:`` users and groups; ServiceAccounts of kube-* namespaces bound only by
+    bootstrap (``kubernetes.io/bootstrapping``) bindings or by none at all."""
+    kind, _, rest = node.partition(":")
+    if kind in ("User", "Group"):
+        return rest.startswith("system:")
+    if kind != "ServiceAccount":
+        return False
+    ns, _, name = rest.partition("/")
+    if ns not in _SYSTEM_NAMESPACES:
+        return False
+    naming = [b for b in inventory_bindings if any(
+        s.kind == "ServiceAccount" and s.name == name and (s.namespace or b.namespace) == ns for s in b.subjects)]
+    return all(b.is_bootstrap for b in naming)
+
+
+class EscalationGraph:
+    """The escalation graph of one policy; edges computed on demand. Read-only once built."""
+
+    def __init__(self, inventory: Inventory, index: PolicyIndex, workloads: Sequence[Workload],
+                 techniques: Sequence[Technique]) -> None:
+        self.inventory = inventory
+        self.index = index
+        self.techniques = tuple(techniques)
+        self.world = World(inventory, index, workloads)
+        self._succ: dict[str, list[EscalationStep]] = {}
+        self._by_key: dict[tuple, list[EscalationStep]] = {}
+        self._probes: dict[str, Actor | None] = {}
+        self._full: nx.DiGraph | None = None
+
+    # -- who acts ----------------------------------------------------------------------------------
+    def subjects(self) -> list[str]:
+        """Every identity of the inputs: binding subjects and defined ServiceAccounts."""
+        out: set[str] = {sa.id for sa in self.inventory.service_accounts}
+        for b in self.inventory.bindings:
+            for s in b.subjects:
+                if s.kind in ("User", "Group"):
+                    out.add(node_id(s.kind, s.name))
+                elif s.kind == "ServiceAccount":
+                    ns = s.namespace or (b.namespace if b.kind == "RoleBinding" else "")
+                    if ns:
+                        out.add(node_id("ServiceAccount", s.name, ns))
+        return sorted(out)
+
+    def actor_for(self, node: str, user: UserInfo | None = None) -> Actor | None:
+        if user is None and not _is_identity(node):
+            return self._held_role(node)
+        if user is None:
+            user = subject_as_user(parse_subject_id(node))
+        namespaces = tuple(sorted({b.namespace for b, _ in self.index.bindings_applying_anywhere(user)
+                                   if b.kind == "RoleBinding"}))
+        return Actor(node=node, index=self.index, user=user, namespaces=namespaces)
+
+    def _held_role(self, node: str) -> Actor | None:
+        """A role held through a binding written in a previous step: a small index with only that binding."""
+        if node in self._probes:
+            return self._probes[node]
+        actor = None
+        ref, _, scope = node.rpartition("@")
+        kind, _, rest = ref.partition(":")
+        role = None
+        if kind == "ClusterRole":
+            role = self.index.cluster_roles.get(rest)
+        elif kind == "Role":
+            ns, _, name = rest.partition("/")
+            role = self.index.roles.get((ns, name))
+        if role is not None and scope:
+            role = replace(role, aggregation_rule=None)  # its effective rules are already aggregated
+            subject = (Subject(kind="User", name=_PROBE_USER),)
+            rref = RoleRef(kind=role.kind, name=role.name)
+            if scope == SCOPE_CLUSTER:
+                bindings = [Binding(kind="ClusterRoleBinding", name="(written)", role_ref=rref, subjects=subject)]
+                namespaces: tuple[str, ...] = ()
+            else:
+                namespaces = tuple(self.world.namespaces) if scope == SCOPE_ALL_NAMESPACES else (scope,)
+                bindings = [Binding(kind="RoleBinding", name="(written)", namespace=ns, role_ref=rref,
+                                    subjects=subject) for ns in namespaces]
+            probe = PolicyIndex(Inventory(roles=[role], bindings=bindings))
+            actor = Actor(node=node, index=probe, user=UserInfo(username=_PROBE_USER), namespaces=namespaces)
+        self._probes[node] = actor
+        return actor
+
+    # -- edges -------------------------------------------------------------------------------------
+    def successors(self, node: str) -> list[EscalationStep]:
+        cached = self._succ.get(node)
+        if cached is not None:
+            return cached
+        if node == ALL_SA_HUB:
+            out = [EscalationStep(technique=_HUB, source=node, target=f"any-sa:{ns}")
+                   for ns in self.world.sa_namespaces()]
+        elif _is_hub(node):
+            out = [EscalationStep(technique=_HUB, source=node, target=sa, potential=potential)
+                   for sa, potential in self.world.service_accounts(node[len("any-sa:"):])]
+        elif is_sink(node):
+            out = []
+        else:
+            actor = self.actor_for(node)
+            out = self.steps_of(actor) if actor is not None else []
+        self._succ[node] = out
+        return out
+
+    def steps_of(self, actor: Actor) -> list[EscalationStep]:
+        """Every step an actor can take, cached per set of bindings that apply to it."""
+        applying = actor.index.bindings_applying_anywhere(actor.user)
+        key = (id(actor.index), tuple(sorted(id(b) for b, _ in applying)), SYSTEM_MASTERS in actor.user.groups,
+               actor.node if actor.index is not self.index else "")
+        steps = self._by_key.get(key)
+        if steps is None:
+            steps = self._evaluate(actor)
+            self._by_key[key] = steps
+        return [replace(s, source=actor.node) for s in steps if s.target != actor.node]
+
+    def _holds(self, actor: Actor, sink: str, request: Request | None) -> EscalationStep:
+        grant = None
+        if request is not None:
+            auth = actor.index.authorize(actor.user, request, first_only=True)
+            grant = auth.grants[0] if auth.grants else None
+        return EscalationStep(technique=HOLDS, source="", target=sink, reason="holds", grant=grant)
+
+    def _evaluate(self, actor: Actor) -> list[EscalationStep]:
+        if SYSTEM_MASTERS in actor.user.groups:
+            return [self._holds(actor, SINK_SYSTEM_MASTERS, None)]
+        if is_admin_equivalent(actor.index, actor.user):  # the end: no need to look further
+            return [self._holds(actor, SINK_CLUSTER_ADMIN, Request(verb="*", api_group="*", resource="*"))]
+        out: list[EscalationStep] = []
+        for verb, name in (("get", ANY_NAME), ("list", "")):
+            req = Request(verb=verb, resource="secrets", namespace="kube-system", name=name)
+            if actor.grant(req) is not None:
+                out.append(self._holds(actor, SINK_KUBE_SYSTEM_SECRETS, req))
+                break
+        for ns in actor.namespaces:
+            if is_namespace_admin(actor.index, actor.user, ns):
+                star = Request(verb="*", api_group="*", resource="*", namespace=ns)
+                req = star if actor.grant(star) else Request(verb="create", resource="rolebindings",
+                                                             api_group="rbac.authorization.k8s.io", namespace=ns)
+                out.append(self._holds(actor, namespace_admin_sink(ns), req))
+        ctx = TechniqueContext(actor=actor, world=self.world)
+        for t in self.techniques:
+            for reach in t.find(ctx):
+                out.append(EscalationStep(technique=t.id, source="", target=reach.target,
+                                          potential=reach.potential or t.potential, reason=t.short_reason,
+                                          grant=reach.grant, detail=reach.detail))
+        return out
+
+    # -- graphs ------------------------------------------------------------------------------------
+    def _add(self, g: nx.DiGraph, step: EscalationStep) -> None:
+        weight = 0 if _is_hub(step.source) else 1
+        data = g.get_edge_data(step.source, step.target)
+        if data is None:
+            g.add_edge(step.source, step.target, weight=weight, steps=[step])
+        else:
+            data["steps"].append(step)
+
+    def explore(self, source: str, first_steps: list[EscalationStep] | None = None,
+                max_depth: int = DEFAULT_MAX_DEPTH) -> nx.DiGraph:
+        """The part of the graph reachable from ``source`` within ``max_depth`` hops (0-1 BFS; hubs are free)."""
+        g = nx.DiGraph()
+        g.add_node(source)
+        best: dict[str, int] = {source: 0}
+        queue: deque[tuple[str, int]] = deque([(source, 0)])
+        while queue:
+            node, hops = queue.popleft()
+            if hops > best.get(node, hops):
+                continue
+            steps = first_steps if (node == source and first_steps is not None) else self.successors(node)
+            for step in steps:
+                w = 0 if _is_hub(node) else 1
+                nh = hops + w
+                if nh > max_depth:
+                    continue
+                self._add(g, step)
+                if nh < best.get(step.target, max_depth + 1):
+                    best[step.target] = nh
+                    (queue.appendleft if w == 0 else queue.append)((step.target, nh))
+        return g
+
+    def full_graph(self) -> nx.DiGraph:
+        """Every edge reachable from every subject of the inputs (cached)."""
+        if self._full is not None:
+            return self._full
+        g = nx.DiGraph()
+        seen: set[str] = set()
+        todo = list(self.subjects())
+        g.add_nodes_from(todo)
+        while todo:
+            node = todo.pop()
+            if node in seen:
+                continue
+            seen.add(node)
+            for step in self.successors(node):
+                self._add(g, step)
+                if step.target not in seen:
+                    todo.append(step.target)
+        self._full = g
+        return g
+
+    # -- paths -------------------------------------------------------------------------------------
+    @staticmethod
+    def _steps_along(g: nx.DiGraph, nodes: Sequence[str]) -> tuple[EscalationStep, ...]:
+        """Edge steps along a node path, hubs collapsed into the step that entered them."""
+        out: list[EscalationStep] = []
+        for u, v in zip(nodes, nodes[1:], strict=False):
+            steps = sorted(g[u][v]["steps"], key=lambda s: s.potential)
+            step = steps[0]
+            if _is_hub(u) and out:
+                out[-1] = replace(out[-1], target=v, potential=out[-1].potential or step.potential)
+            else:
+                out.append(step)
+        return tuple(out)
+
+    def _path(self, g: nx.DiGraph, nodes: Sequence[str]) -> EscalationPath:
+        return EscalationPath(source=nodes[0], sink=nodes[-1], steps=self._steps_along(g, nodes))
+
+    def paths_from(self, source: str, *, user: UserInfo | None = None, to: str | None = None,
+                   max_depth: int = DEFAULT_MAX_DEPTH, all_paths: bool = False) -> list[EscalationPath]:
+        """Shortest path from ``source`` to each sink it reaches (or every simple path with ``all_paths``).
+
+        ``user`` overrides the identity ``source`` stands for (e.g. ``--as alice --as-group dev``).
+        """
+        first = self.steps_of(self.actor_for(source, user)) if user is not None else None  # type: ignore[arg-type]
+        g = self.explore(source, first, max_depth)
+        sinks = sorted(n for n in g if is_sink(n) and (to is None or n == to))
+        out: list[EscalationPath] = []
+        if all_paths:
+            for sink in sinks:
+                for nodes in nx.all_simple_paths(g, source, sink, cutoff=3 * max_depth):
+                    p = self._path(g, nodes)
+                    if p.hops <= max_depth:
+                        out.append(p)
+        else:
+            _, paths = nx.single_source_dijkstra(g, source, cutoff=max_depth, weight="weight")
+            out = [self._path(g, paths[s]) for s in sinks if s in paths]
+        return _rank(out)
+
+    def all_paths(self, *, to: str | None = None, max_depth: int = DEFAULT_MAX_DEPTH,
+                  include_system: bool = False) -> list[EscalationPath]:
+        """Every (non-system) subject's shortest path to each sink, strongest sinks only, ranked by hops."""
+        g = self.full_graph()
+        starts = {s for s in self.subjects()
+                  if include_system or not is_system_subject(s, self.inventory.bindings)}
+        reverse = g.reverse(copy=False)
+        found: dict[str, list[EscalationPath]] = {}
+        for sink in sorted(n for n in g if is_sink(n) and (to is None or n == to)):
+            _, paths = nx.single_source_dijkstra(reverse, sink, cutoff=max_depth, weight="weight")
+            for start, rev in paths.items():
+                if start in starts:
+                    found.setdefault(start, []).append(self._path(g, list(reversed(rev))))
+        out: list[EscalationPath] = []
+        for paths in found.values():
+            out.extend(paths if to is not None else _strongest(paths))
+        return _rank(out)
+
+    def blast_radius(self, source: str, *, user: UserInfo | None = None,
+                     max_depth: int = DEFAULT_MAX_DEPTH) -> BlastRadius:
+        first = self.steps_of(self.actor_for(source, user)) if user is not None else None  # type: ignore[arg-type]
+        g = self.explore(source, first, max_depth)
+        _, paths = nx.single_source_dijkstra(g, source, cutoff=max_depth, weight="weight")
+        identities: list[tuple[str, int, bool]] = []
+        sinks: list[str] = []
+        for node, nodes in paths.items():
+            if node == source:
+                continue
+            if _is_identity(node):
+                p = self._path(g, nodes)
+                identities.append((node, p.hops, p.potential))
+            elif is_sink(node):
+                sinks.append(node)
+        if SINK_CLUSTER_ADMIN in sinks or SINK_SYSTEM_MASTERS in sinks:
+            namespaces = ["*"]
+        else:
+            namespaces = sorted(s[len(NAMESPACE_ADMIN_PREFIX):] for s in sinks if s.startswith(NAMESPACE_ADMIN_PREFIX))
+        pods = sorted(w.id for w in self.world.workloads if w.service_account_id == source and w.carries_token)
+        identities.sort(key=lambda t: (t[1], t[2], t[0]))
+        return BlastRadius(subject=source, identities=tuple(identities), namespaces=tuple(namespaces),
+                           sinks=tuple(sorted(sinks, key=_sink_order)), pods=tuple(pods))
+
+
+def _sink_order(sink: str) -> tuple[int, str]:
+    return (CLUSTER_SINKS.index(sink) if sink in CLUSTER_SINKS else len(CLUSTER_SINKS), sink)
+
+
+def _strongest(paths: list[EscalationPath]) -> list[EscalationPath]:
+    """Cluster-wide control makes the lesser sinks redundant; holding a namespace's admin is no escalation."""
+    top = [p for p in paths if p.sink in (SINK_SYSTEM_MASTERS, SINK_CLUSTER_ADMIN)]
+    if top:
+        return top
+    return [p for p in paths if not (p.sink.startswith(NAMESPACE_ADMIN_PREFIX) and p.hops == 1
+                                     and p.steps[0].technique == HOLDS)]
+
+
+def _rank(paths: list[EscalationPath]) -> list[EscalationPath]:
+    return sorted(paths, key=lambda p: (p.hops, p.potential, _sink_order(p.sink), p.source, p.nodes))

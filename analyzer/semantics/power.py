@@ -1,0 +1,61 @@
+"""How much a user's rights amount to: admin equivalence, namespace admin, and a cheap "might allow" filter."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from ..model import PolicyRule, Request, UserInfo
+from .authorizer import PolicyIndex
+from .covers import covers
+from .subjects import SYSTEM_MASTERS
+
+__all__ = ["is_admin_equivalent", "is_namespace_admin", "RuleTokens", "ANY_NAME"]
+
+# A name no object can have (':' is invalid in object names): a request for it is allowed only by
+# rules without resourceNames, i.e. by rules that allow every name.
+ANY_NAME = "rbac-analyzer:any-name"
+
+
+def _everything(namespace: str) -> Request:
+    return Request(verb="*", api_group="*", resource="*", namespace=namespace)
+
+
+def is_admin_equivalent(index: PolicyIndex, user: UserInfo) -> bool:
+    """Rights that amount to everything cluster-wide: ``system:masters``, or ``*`` verbs on ``*`` resources
+    in ``*`` groups through a ClusterRoleBinding (what the ``cluster-admin`` role grants; covering it
+    needs exactly that, since a requested ``*`` is only covered by an owner ``*``)."""
+    if SYSTEM_MASTERS in user.groups:
+        return True
+    return index.allows(user, _everything(""))
+
+
+def is_namespace_admin(index: PolicyIndex, user: UserInfo, namespace: str) -> bool:
+    """Everything in ``namespace``: ``*``/``*``/``*`` there, or every permission of the ``admin`` ClusterRole."""
+    if is_admin_equivalent(index, user) or index.allows(user, _everything(namespace)):
+        return True
+    admin = index.cluster_roles.get("admin")
+    if admin is None or not admin.rules:
+        return False
+    grants, _ = index.rules_for(user, namespace)
+    return covers([g.rule for g in grants], admin.rules)[0]
+
+
+class RuleTokens:
+    """A conservative pre-filter over a set of rules: could any of them allow ``verb`` on ``resource``?
+
+    ``False`` is definite; ``True`` means "ask the index". It only looks at verbs and resources.
+    """
+
+    def __init__(self, rules: Iterable[PolicyRule]) -> None:
+        self.pairs: set[tuple[str, str]] = set()
+        for r in rules:
+            for v in r.verbs:
+                for res in r.resources:
+                    self.pairs.add((v, res))
+
+    def may_allow(self, verb: str, resource: str) -> bool:
+        if not self.pairs:
+            return False
+        _, slash, sub = resource.partition("/")
+        names = ["*", resource] + ([f"*/{sub}"] if slash else [])
+        return any((v, n) in self.pairs for v in ("*", verb) for n in names)
