@@ -284,16 +284,16 @@ class Analysis:
 
     def effective_permissions(self) -> dict[str, frozenset[tuple[str, str, str, str, str]]]:
         """Per subject of the inputs: (scope, verb, group, resource, name/URL) tuples it holds."""
-        from .diff import effective_permissions
+        from .escalation.diff import effective_permissions
 
-        return effective_permissions(self)
+        return effective_permissions(self.index, self.escalation.subjects())
 
     @staticmethod
     def diff(old: Analysis, new: Analysis, *, max_depth: int = 6) -> PolicyDiff:
         """Access gained and lost per subject, and escalation paths added and removed, from old to new."""
-        from .diff import diff_analyses
+        from .escalation.diff import diff_policies
 
-        return diff_analyses(old, new, max_depth=max_depth)
+        return diff_policies(old.escalation, new.escalation, max_depth=max_depth)
 
 
 def _parse_sar(sar: Any) -> tuple[UserInfo, Request]:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
-from .escalation import EscalationGraph
-from .model import Grant, UserInfo, parse_subject_id
-from .model.paths import PermissionKey, PolicyDiff
-from .semantics import PolicyIndex, subject_as_user
+from ..model import Grant, UserInfo, parse_subject_id
+from ..model.paths import PermissionKey, PolicyDiff
+from ..semantics import PolicyIndex, subject_as_user
+from .paths import EscalationGraph
 
-__all__ = ["grant_keys", "effective_permissions", "diff_permissions", "diff_analyses"]
+__all__ = ["grant_keys", "effective_permissions", "diff_permissions", "diff_policies"]
 
 
 def grant_keys(grants: Iterable[Grant]) -> set[PermissionKey]:
@@ -38,10 +37,9 @@ def _user_permissions(index: PolicyIndex, user: UserInfo) -> frozenset[Permissio
     return frozenset(grant_keys(grants))
 
 
-def effective_permissions(analysis: Any) -> dict[str, frozenset[PermissionKey]]:
-    """Per subject of the inputs (node id), its effective permission tuples (``analysis``: an ``Analysis``)."""
-    graph: EscalationGraph = analysis.escalation
-    return {s: _user_permissions(analysis.index, subject_as_user(parse_subject_id(s))) for s in graph.subjects()}
+def effective_permissions(index: PolicyIndex, subjects: Iterable[str]) -> dict[str, frozenset[PermissionKey]]:
+    """Per subject (node id), its effective permission tuples."""
+    return {s: _user_permissions(index, subject_as_user(parse_subject_id(s))) for s in subjects}
 
 
 def diff_permissions(old: dict[str, frozenset[PermissionKey]], new: dict[str, frozenset[PermissionKey]]
@@ -57,9 +55,10 @@ def diff_permissions(old: dict[str, frozenset[PermissionKey]], new: dict[str, fr
     return gained, lost
 
 
-def diff_analyses(old: Any, new: Any, *, max_depth: int = 6) -> PolicyDiff:
-    """Compare two ``Analysis`` objects: access per subject, and (subject, sink) escalation paths."""
-    gained, lost = diff_permissions(effective_permissions(old), effective_permissions(new))
+def diff_policies(old: EscalationGraph, new: EscalationGraph, *, max_depth: int = 6) -> PolicyDiff:
+    """Compare two policies (their escalation graphs): access per subject, and (subject, sink) paths."""
+    gained, lost = diff_permissions(effective_permissions(old.index, old.subjects()),
+                                    effective_permissions(new.index, new.subjects()))
     old_paths = {(p.source, p.sink): p for p in old.all_paths(max_depth=max_depth)}
     new_paths = {(p.source, p.sink): p for p in new.all_paths(max_depth=max_depth)}
     return PolicyDiff(
