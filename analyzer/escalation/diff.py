@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ..model import Grant, UserInfo, parse_subject_id
+from ..model import Grant, Request, UserInfo, parse_subject_id
 from ..model.paths import PermissionKey, PolicyDiff
 from ..semantics import PolicyIndex, subject_as_user
 from .paths import EscalationGraph
@@ -55,10 +55,31 @@ def diff_permissions(old: dict[str, frozenset[PermissionKey]], new: dict[str, fr
     return gained, lost
 
 
+def _request(key: PermissionKey) -> Request:
+    scope, verb, group, resource, name = key
+    if not resource:
+        return Request(verb=verb, path=name, resource_request=False)
+    res, _, sub = resource.partition("/")
+    return Request(verb=verb, api_group=group, resource=res, subresource=sub, name=name, namespace=scope)
+
+
+def _still_allowed(index: PolicyIndex, changes: dict[str, tuple[PermissionKey, ...]]
+                   ) -> dict[str, tuple[PermissionKey, ...]]:
+    """Drop tuples the other side allows anyway (e.g. ``get`` newly listed where ``*`` already was)."""
+    out: dict[str, tuple[PermissionKey, ...]] = {}
+    for subject, keys in changes.items():
+        user = subject_as_user(parse_subject_id(subject))
+        kept = tuple(k for k in keys if not index.allows(user, _request(k)))
+        if kept:
+            out[subject] = kept
+    return out
+
+
 def diff_policies(old: EscalationGraph, new: EscalationGraph, *, max_depth: int = 6) -> PolicyDiff:
     """Compare two policies (their escalation graphs): access per subject, and (subject, sink) paths."""
     gained, lost = diff_permissions(effective_permissions(old.index, old.subjects()),
                                     effective_permissions(new.index, new.subjects()))
+    gained, lost = _still_allowed(old.index, gained), _still_allowed(new.index, lost)
     old_paths = {(p.source, p.sink): p for p in old.all_paths(max_depth=max_depth)}
     new_paths = {(p.source, p.sink): p for p in new.all_paths(max_depth=max_depth)}
     return PolicyDiff(
