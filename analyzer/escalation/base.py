@@ -6,21 +6,41 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from ..model import Grant, Inventory, KubeObject, Request, UserInfo, node_id
+from ..model import (
+    Binding,
+    Grant,
+    Inventory,
+    KubeObject,
+    PolicyRule,
+    Request,
+    ServiceAccount,
+    Subject,
+    UserInfo,
+    node_id,
+)
 from ..model.paths import namespace_admin_sink
 from ..semantics import PolicyIndex
 from ..semantics.power import ANY_NAME, RuleTokens
 from ..workloads import Workload
 
 __all__ = ["Perm", "Reach", "Technique", "TechniqueContext", "Actor", "World", "ANY_NAME", "any_sa_hub",
-           "ALL_SA_HUB", "scope_sink"]
+           "ALL_SA_HUB", "scope_sink", "hub", "HUB_PREFIX", "HUB_KINDS"]
 
-ALL_SA_HUB = "any-sa:*"  # "any ServiceAccount of any namespace": a graph hub, collapsed out of paths
+# Hubs are graph nodes standing for a set of ServiceAccounts of a namespace ("*": of every namespace), so
+# a broad grant is one edge instead of one per target; paths collapse them away.
+HUB_PREFIX = "hub:"
+HUB_KINDS = ("sa", "pods", "tokens")  # any SA; SAs of pods mounting their token; SAs with token Secrets
+ALL_SA_HUB = "hub:sa:*"
+
+
+def hub(kind: str, namespace: str) -> str:
+    """``hub:KIND:NS``, or ``hub:KIND:*`` for every namespace ("")."""
+    return f"{HUB_PREFIX}{kind}:{namespace or '*'}"
 
 
 def any_sa_hub(namespace: str) -> str:
     """Hub node meaning "any ServiceAccount of ``namespace``" ("" = of every namespace)."""
-    return f"any-sa:{namespace}" if namespace else ALL_SA_HUB
+    return hub("sa", namespace)
 
 
 def scope_sink(namespace: str) -> str:
@@ -62,6 +82,12 @@ class Technique:
     short_reason: str  # drawn on diagram edges
     find: Callable[[TechniqueContext], Iterable[Reach]] = field(repr=False)
     potential: bool = False  # every edge it yields depends on objects the inputs may lack
+    resources: frozenset[str] = frozenset()  # what ``find`` asks about, when more than ``requires`` names
+
+    @property
+    def touches(self) -> frozenset[str]:
+        """Resources whose absence from an actor's rules means the technique cannot apply (a fast skip)."""
+        return self.resources | {p.resource for p in self.requires}
 
 
 @dataclass(kw_only=True)
@@ -74,20 +100,51 @@ class Actor:
     node: str
     index: PolicyIndex
     user: UserInfo
-    namespaces: tuple[str, ...]  # where RoleBindings give it rights (besides cluster-wide)
+    namespaces: tuple[str, ...] = ()  # where RoleBindings give it rights (besides cluster-wide)
 
     @cached_property
-    def tokens(self) -> RuleTokens:
-        rules = []
-        for b, _ in self.index.bindings_applying_anywhere(self.user):
+    def applying(self) -> list[tuple[Binding, Subject]]:
+        """Every binding (any namespace) that applies to it."""
+        return self.index.bindings_applying_anywhere(self.user)
+
+    @cached_property
+    def _tokens(self) -> tuple[RuleTokens, dict[str, RuleTokens], RuleTokens]:
+        cluster: list[PolicyRule] = []
+        per_ns: dict[str, list[PolicyRule]] = {}
+        every: list[PolicyRule] = []
+        for b, _ in self.applying:
             role = self.index.role_for(b)
-            if role is not None:
-                rules.extend(role.rules)
-        return RuleTokens(rules)
+            if role is None:
+                continue
+            every.extend(role.rules)
+            if b.kind == "ClusterRoleBinding":
+                cluster.extend(role.rules)
+            else:
+                per_ns.setdefault(b.namespace, []).extend(role.rules)
+        return RuleTokens(cluster), {ns: RuleTokens(r) for ns, r in per_ns.items()}, RuleTokens(every)
+
+    def may_touch(self, resources: frozenset[str]) -> bool:
+        """Could any rule of it concern one of ``resources`` (whatever the verb)?"""
+        table = self._tokens[2].verbs_by_resource
+        if "*" in table or any(r in table for r in resources):
+            return True
+        return any(k.startswith("*/") for k in table)
+
+    def may(self, verb: str, resource: str, namespace: str | None = None) -> bool:
+        """Could it be allowed (no false negatives)? ``namespace`` None: anywhere; "": through
+        ClusterRoleBindings (so in every namespace); NS: there."""
+        cluster, per_ns, every = self._tokens
+        if namespace is None:
+            return every.may_allow(verb, resource)
+        if cluster.may_allow(verb, resource):
+            return True
+        t = per_ns.get(namespace) if namespace else None
+        return t is not None and t.may_allow(verb, resource)
 
     def grant(self, request: Request) -> Grant | None:
         """The first grant that allows the request (None: refused)."""
-        if not self.tokens.may_allow(request.verb, request.combined_resource):
+        ns = request.namespace if request.resource_request else ""
+        if not self.may(request.verb, request.combined_resource, ns):
             return None
         auth = self.index.authorize(self.user, request, first_only=True)
         return auth.grants[0] if auth.allowed and auth.grants else None
@@ -102,8 +159,10 @@ class World:
         self.workloads = list(workloads)
         self.namespaces = sorted(inventory.namespaces)
         self.defined_sas: dict[str, set[str]] = {}
+        self.sa_objects: dict[str, list[ServiceAccount]] = {}
         for sa in inventory.service_accounts:
             self.defined_sas.setdefault(sa.namespace, set()).add(sa.name)
+            self.sa_objects.setdefault(sa.namespace, []).append(sa)
         # referenced but possibly undefined ServiceAccounts (binding subjects, workloads)
         self.referenced_sas: dict[str, set[str]] = {}
         self.users: set[str] = set()
@@ -134,6 +193,39 @@ class World:
             elif o.kind == "MutatingWebhookConfiguration":
                 self.webhooks.append(o)
 
+    @cached_property
+    def _hub_targets(self) -> dict[tuple[str, str], list[tuple[str, bool]]]:
+        """(hub kind, namespace) → (ServiceAccount node, potential) for the "pods" and "tokens" hubs."""
+        pods: dict[str, dict[str, bool]] = {}
+        for w in self.workloads:
+            if w.carries_token:
+                # a Pod in the inputs runs; a controller's pods may not (yet)
+                potential = w.kind != "Pod" or self.sa_potential(w.namespace, w.service_account)
+                cur = pods.setdefault(w.namespace, {})
+                cur[w.service_account_id] = cur.get(w.service_account_id, True) and potential
+        tokens: dict[str, dict[str, bool]] = {}
+        for ns, pairs in self.token_secrets.items():
+            for _, sa in pairs:
+                tokens.setdefault(ns, {})[node_id("ServiceAccount", sa, ns)] = self.sa_potential(ns, sa)
+        for sa in self.inventory.service_accounts:
+            if sa.secrets:
+                tokens.setdefault(sa.namespace, {}).setdefault(sa.id, True)  # Secret not in the inputs
+        out: dict[tuple[str, str], list[tuple[str, bool]]] = {}
+        for kind, table in (("pods", pods), ("tokens", tokens)):
+            for ns, targets in table.items():
+                out[(kind, ns)] = sorted(targets.items())
+        return out
+
+    def hub_targets(self, kind: str, namespace: str) -> list[tuple[str, bool]]:
+        """What a hub leads to: "*" → the namespace hubs; a namespace → its ServiceAccounts."""
+        if namespace == "*":
+            if kind == "sa":
+                return [(hub(kind, ns), False) for ns in self.sa_namespaces()]
+            return [(hub(kind, ns), False) for k, ns in sorted(self._hub_targets) if k == kind]
+        if kind == "sa":
+            return list(self.service_accounts(namespace))
+        return self._hub_targets.get((kind, namespace), [])
+
     def service_accounts(self, namespace: str) -> Iterator[tuple[str, bool]]:
         """(node id, potential) of every ServiceAccount of a namespace: defined ones, then referenced ones."""
         defined = self.defined_sas.get(namespace, set())
@@ -161,9 +253,17 @@ class TechniqueContext:
         return self.actor.grant(Request(verb=verb, resource=resource, api_group=api_group, subresource=subresource,
                                         namespace=namespace, name=name))
 
-    def may(self, verb: str, resource: str) -> bool:
-        """Cheap pre-check (no false negatives) before asking the index in every scope."""
-        return self.actor.tokens.may_allow(verb, resource)
+    def may(self, verb: str, resource: str, namespace: str | None = None) -> bool:
+        """Cheap pre-check (no false negatives) before asking the index; see ``Actor.may``."""
+        return self.actor.may(verb, resource, namespace)
+
+    def namespaces_where(self, verbs: Sequence[str], resource: str) -> list[str]:
+        """Namespaces where one of ``verbs`` on ``resource`` may be allowed (every one if cluster-wide)."""
+        if not any(self.may(v, resource) for v in verbs):
+            return []
+        if any(self.may(v, resource, "") for v in verbs):
+            return self.world.namespaces
+        return [ns for ns in self.actor.namespaces if any(self.may(v, resource, ns) for v in verbs)]
 
     def any_grant(self, verbs: Sequence[str], resource: str, **kw: str) -> Grant | None:
         """The first of several verbs that is allowed (e.g. update or patch)."""

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from ..model import node_id
 from ..semantics import SA_PREFIX, SYSTEM_MASTERS
-from .base import ANY_NAME, Perm, Reach, Technique, TechniqueContext, any_sa_hub
+from .base import ANY_NAME, Perm, Reach, Technique, TechniqueContext, any_sa_hub, hub
 
 __all__ = ["SA_TOKEN", "SECRET_READ", "SECRET_CREATE", "CSR", "TECHNIQUES"]
 
@@ -17,40 +17,42 @@ _CLIENT_SIGNER = "kubernetes.io/kube-apiserver-client"
 def _sa_token(ctx: TechniqueContext) -> Iterator[Reach]:
     if not ctx.may("create", "serviceaccounts/token"):
         return
-    for scope in ctx.scopes():
-        g = ctx.grant("create", "serviceaccounts", subresource="token", namespace=scope, name=ANY_NAME)
+    g = ctx.grant("create", "serviceaccounts", subresource="token", name=ANY_NAME)
+    if g is not None:
+        yield Reach(target=any_sa_hub(""), grant=g)
+        return
+    for ns in ctx.namespaces_where(("create",), "serviceaccounts/token"):
+        g = ctx.grant("create", "serviceaccounts", subresource="token", namespace=ns, name=ANY_NAME)
         if g is not None:
-            yield Reach(target=any_sa_hub(scope), grant=g)
-            if not scope:
-                return
+            yield Reach(target=any_sa_hub(ns), grant=g)
             continue
-        for ns in ctx.namespaces_in(scope):
-            for sa, potential in ctx.world.service_accounts(ns):
-                g = ctx.grant("create", "serviceaccounts", subresource="token", namespace=ns,
-                              name=sa.rpartition("/")[2])
-                if g is not None:
-                    yield Reach(target=sa, grant=g, potential=potential)
+        for sa, potential in ctx.world.service_accounts(ns):
+            g = ctx.grant("create", "serviceaccounts", subresource="token", namespace=ns, name=sa.rpartition("/")[2])
+            if g is not None:
+                yield Reach(target=sa, grant=g, potential=potential)
 
 
 def _secret_read(ctx: TechniqueContext) -> Iterator[Reach]:
     if not (ctx.may("get", "secrets") or ctx.may("list", "secrets")):
         return
     world = ctx.world
-    for ns in sorted(set(world.token_secrets) | set(world.defined_sas)):
-        listing = ctx.grant("list", "secrets", namespace=ns)  # a list returns the secrets' data
-        seen: set[str] = set()
+    everywhere = ctx.grant("list", "secrets") or ctx.grant("get", "secrets", name=ANY_NAME)
+    if everywhere is not None:  # a list returns the secrets' data
+        yield Reach(target=hub("tokens", ""), grant=everywhere, detail="read any token Secret")
+        return
+    for ns in ctx.namespaces_where(("get", "list"), "secrets"):
+        g = ctx.grant("list", "secrets", namespace=ns) or ctx.grant("get", "secrets", namespace=ns, name=ANY_NAME)
+        if g is not None:
+            yield Reach(target=hub("tokens", ns), grant=g, detail=f"read any token Secret of {ns}")
+            continue
         for secret, sa in world.token_secrets.get(ns, ()):
-            g = listing or ctx.grant("get", "secrets", namespace=ns, name=secret)
+            g = ctx.grant("get", "secrets", namespace=ns, name=secret)
             if g is not None:
-                seen.add(sa)
                 yield Reach(target=node_id("ServiceAccount", sa, ns), grant=g,
                             potential=world.sa_potential(ns, sa), detail=f"token Secret {ns}/{secret}")
-        # legacy token Secrets named by the ServiceAccount but absent from the inputs
-        for sa_obj in world.inventory.service_accounts:
-            if sa_obj.namespace != ns or sa_obj.name in seen:
-                continue
+        for sa_obj in world.sa_objects.get(ns, ()):  # legacy token Secrets named by the ServiceAccount
             for secret in sa_obj.secrets:
-                g = listing or ctx.grant("get", "secrets", namespace=ns, name=secret)
+                g = ctx.grant("get", "secrets", namespace=ns, name=secret)
                 if g is not None:
                     yield Reach(target=sa_obj.id, grant=g, potential=True,
                                 detail=f"Secret {ns}/{secret} listed by the ServiceAccount (not in the inputs)")

@@ -26,20 +26,22 @@ def _users(ctx: TechniqueContext) -> Iterator[Reach]:
 
 
 def _service_accounts(ctx: TechniqueContext) -> Iterator[Reach]:
+    # impersonating a ServiceAccount is namespaced: a RoleBinding can grant it
     if not ctx.may("impersonate", "serviceaccounts"):
         return
-    for scope in ctx.scopes():
-        g = ctx.grant("impersonate", "serviceaccounts", namespace=scope, name=ANY_NAME)
+    g = ctx.grant("impersonate", "serviceaccounts", name=ANY_NAME)
+    if g is not None:
+        yield Reach(target=any_sa_hub(""), grant=g)
+        return
+    for ns in ctx.namespaces_where(("impersonate",), "serviceaccounts"):
+        g = ctx.grant("impersonate", "serviceaccounts", namespace=ns, name=ANY_NAME)
         if g is not None:
-            yield Reach(target=any_sa_hub(scope), grant=g)
-            if not scope:
-                return
+            yield Reach(target=any_sa_hub(ns), grant=g)
             continue
-        for ns in ctx.namespaces_in(scope):
-            for sa, potential in ctx.world.service_accounts(ns):
-                g = ctx.grant("impersonate", "serviceaccounts", namespace=ns, name=sa.rpartition("/")[2])
-                if g is not None:
-                    yield Reach(target=sa, grant=g, potential=potential)
+        for sa, potential in ctx.world.service_accounts(ns):
+            g = ctx.grant("impersonate", "serviceaccounts", namespace=ns, name=sa.rpartition("/")[2])
+            if g is not None:
+                yield Reach(target=sa, grant=g, potential=potential)
 
 
 def _some_user(ctx: TechniqueContext) -> Grant | None:

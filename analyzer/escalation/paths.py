@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
+from functools import cached_property
 
 import networkx as nx
 
@@ -33,7 +34,7 @@ from ..model.paths import (
 from ..semantics import SYSTEM_MASTERS, PolicyIndex, subject_as_user
 from ..semantics.power import ANY_NAME, is_admin_equivalent, is_namespace_admin
 from ..workloads import Workload
-from .base import ALL_SA_HUB, Actor, Technique, TechniqueContext, World
+from .base import HUB_PREFIX, Actor, Technique, TechniqueContext, World
 
 __all__ = ["EscalationGraph", "HOLDS", "is_system_subject", "DEFAULT_MAX_DEPTH"]
 
@@ -48,27 +49,22 @@ _SYSTEM_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease")
 
 
 def _is_hub(node: str) -> bool:
-    return node.startswith("any-sa:")
+    return node.startswith(HUB_PREFIX)
 
 
 def _is_identity(node: str) -> bool:
     return node.startswith(_IDENTITY_KINDS) and "@" not in node
 
 
-def is_system_subject(node: str, inventory_bindings: Iterable[Binding] = ()) -> bool:
-    """System identities: ``system:`` users and groups; ServiceAccounts of kube-* namespaces bound only by
-    bootstrap (``kubernetes.io/bootstrapping``) bindings or by none at all."""
+def is_system_subject(node: str, custom_bound: set[str] | frozenset[str] = frozenset()) -> bool:
+    """System identities: ``system:`` users and groups; ServiceAccounts of kube-* namespaces unless a
+    binding that is not a bootstrap (``kubernetes.io/bootstrapping``) one names them (``custom_bound``)."""
     kind, _, rest = node.partition(":")
     if kind in ("User", "Group"):
         return rest.startswith("system:")
     if kind != "ServiceAccount":
         return False
-    ns, _, name = rest.partition("/")
-    if ns not in _SYSTEM_NAMESPACES:
-        return False
-    naming = [b for b in inventory_bindings if any(
-        s.kind == "ServiceAccount" and s.name == name and (s.namespace or b.namespace) == ns for s in b.subjects)]
-    return all(b.is_bootstrap for b in naming)
+    return rest.partition("/")[0] in _SYSTEM_NAMESPACES and node not in custom_bound
 
 
 class EscalationGraph:
@@ -86,6 +82,19 @@ class EscalationGraph:
         self._full: nx.DiGraph | None = None
 
     # -- who acts ----------------------------------------------------------------------------------
+    @cached_property
+    def custom_bound(self) -> frozenset[str]:
+        """ServiceAccounts named by a binding that is not a Kubernetes bootstrap one."""
+        out: set[str] = set()
+        for b in self.inventory.bindings:
+            if b.is_bootstrap:
+                continue
+            for s in b.subjects:
+                ns = s.namespace or (b.namespace if b.kind == "RoleBinding" else "")
+                if s.kind == "ServiceAccount" and ns:
+                    out.add(node_id("ServiceAccount", s.name, ns))
+        return frozenset(out)
+
     def subjects(self) -> list[str]:
         """Every identity of the inputs: binding subjects and defined ServiceAccounts."""
         out: set[str] = {sa.id for sa in self.inventory.service_accounts}
@@ -104,9 +113,9 @@ class EscalationGraph:
             return self._held_role(node)
         if user is None:
             user = subject_as_user(parse_subject_id(node))
-        namespaces = tuple(sorted({b.namespace for b, _ in self.index.bindings_applying_anywhere(user)
-                                   if b.kind == "RoleBinding"}))
-        return Actor(node=node, index=self.index, user=user, namespaces=namespaces)
+        actor = Actor(node=node, index=self.index, user=user)
+        actor.namespaces = tuple(sorted({b.namespace for b, _ in actor.applying if b.kind == "RoleBinding"}))
+        return actor
 
     def _held_role(self, node: str) -> Actor | None:
         """A role held through a binding written in a previous step: a small index with only that binding."""
@@ -142,12 +151,10 @@ class EscalationGraph:
         cached = self._succ.get(node)
         if cached is not None:
             return cached
-        if node == ALL_SA_HUB:
-            out = [EscalationStep(technique=_HUB, source=node, target=f"any-sa:{ns}")
-                   for ns in self.world.sa_namespaces()]
-        elif _is_hub(node):
-            out = [EscalationStep(technique=_HUB, source=node, target=sa, potential=potential)
-                   for sa, potential in self.world.service_accounts(node[len("any-sa:"):])]
+        if _is_hub(node):
+            kind, _, ns = node[len(HUB_PREFIX):].partition(":")
+            out = [EscalationStep(technique=_HUB, source=node, target=t, potential=potential)
+                   for t, potential in self.world.hub_targets(kind, ns)]
         elif is_sink(node):
             out = []
         else:
@@ -158,8 +165,7 @@ class EscalationGraph:
 
     def steps_of(self, actor: Actor) -> list[EscalationStep]:
         """Every step an actor can take, cached per set of bindings that apply to it."""
-        applying = actor.index.bindings_applying_anywhere(actor.user)
-        key = (id(actor.index), tuple(sorted(id(b) for b, _ in applying)), SYSTEM_MASTERS in actor.user.groups,
+        key = (id(actor.index), tuple(sorted(id(b) for b, _ in actor.applying)), SYSTEM_MASTERS in actor.user.groups,
                actor.node if actor.index is not self.index else "")
         steps = self._by_key.get(key)
         if steps is None:
@@ -177,7 +183,7 @@ class EscalationGraph:
     def _evaluate(self, actor: Actor) -> list[EscalationStep]:
         if SYSTEM_MASTERS in actor.user.groups:
             return [self._holds(actor, SINK_SYSTEM_MASTERS, None)]
-        if is_admin_equivalent(actor.index, actor.user):  # the end: no need to look further
+        if actor.may("*", "*", "") and is_admin_equivalent(actor.index, actor.user):  # the end
             return [self._holds(actor, SINK_CLUSTER_ADMIN, Request(verb="*", api_group="*", resource="*"))]
         out: list[EscalationStep] = []
         for verb, name in (("get", ANY_NAME), ("list", "")):
@@ -186,14 +192,21 @@ class EscalationGraph:
                 out.append(self._holds(actor, SINK_KUBE_SYSTEM_SECRETS, req))
                 break
         for ns in actor.namespaces:
-            if is_namespace_admin(actor.index, actor.user, ns):
+            if (actor.may("*", "*", ns) or actor.may("create", "rolebindings", ns)) \
+                    and is_namespace_admin(actor.index, actor.user, ns):
                 star = Request(verb="*", api_group="*", resource="*", namespace=ns)
                 req = star if actor.grant(star) else Request(verb="create", resource="rolebindings",
                                                              api_group="rbac.authorization.k8s.io", namespace=ns)
                 out.append(self._holds(actor, namespace_admin_sink(ns), req))
         ctx = TechniqueContext(actor=actor, world=self.world)
+        seen: set[tuple[str, str]] = set()
         for t in self.techniques:
+            if not actor.may_touch(t.touches):
+                continue
             for reach in t.find(ctx):
+                if (t.id, reach.target) in seen:
+                    continue
+                seen.add((t.id, reach.target))
                 out.append(EscalationStep(technique=t.id, source="", target=reach.target,
                                           potential=reach.potential or t.potential, reason=t.short_reason,
                                           grant=reach.grant, detail=reach.detail))
@@ -293,12 +306,17 @@ class EscalationGraph:
                   include_system: bool = False) -> list[EscalationPath]:
         """Every (non-system) subject's shortest path to each sink, strongest sinks only, ranked by hops."""
         g = self.full_graph()
-        starts = {s for s in self.subjects()
-                  if include_system or not is_system_subject(s, self.inventory.bindings)}
+        starts = {s for s in self.subjects() if include_system or not is_system_subject(s, self.custom_bound)}
         reverse = g.reverse(copy=False)
         found: dict[str, list[EscalationPath]] = {}
-        for sink in sorted(n for n in g if is_sink(n) and (to is None or n == to)):
-            _, paths = nx.single_source_dijkstra(reverse, sink, cutoff=max_depth, weight="weight")
+        searches: list[list[str]] = [[s] for s in CLUSTER_SINKS if s in g and (to is None or s == to)]
+        ns_sinks = sorted(n for n in g if n.startswith(NAMESPACE_ADMIN_PREFIX) and (to is None or n == to))
+        if ns_sinks:
+            # one search from every namespace-admin sink at once: each subject's nearest namespace
+            # (one search per namespace would cost a graph walk per namespace)
+            searches.append(ns_sinks)
+        for sources in searches:
+            _, paths = nx.multi_source_dijkstra(reverse, sources, cutoff=max_depth, weight="weight")
             for start, rev in paths.items():
                 if start in starts:
                     found.setdefault(start, []).append(self._path(g, list(reversed(rev))))

@@ -6,12 +6,13 @@ from collections.abc import Iterator
 
 from ..model.paths import SINK_NODES
 from ..semantics import BUILTIN_RESOURCES, POD_CONTROLLERS
-from .base import ANY_NAME, Perm, Reach, Technique, TechniqueContext, any_sa_hub
+from .base import ANY_NAME, Perm, Reach, Technique, TechniqueContext, any_sa_hub, hub
 
 __all__ = ["POD_CREATE", "WORKLOAD_CREATE", "WORKLOAD_UPDATE", "POD_EXEC", "POD_ATTACH", "EPHEMERAL_CONTAINERS",
            "NODES_PROXY", "MUTATING_WEBHOOK", "NAMESPACE_PSA", "TECHNIQUES"]
 
 _ADMISSION = "admissionregistration.k8s.io"
+_CONTROLLERS = frozenset(res for _, res in POD_CONTROLLERS if res != "pods")
 _KIND_TYPE = {t.kind: (t.group, t.resource) for t in BUILTIN_RESOURCES if t.namespaced}
 
 
@@ -43,55 +44,56 @@ def _workload_create(ctx: TechniqueContext) -> Iterator[Reach]:
 
 
 def _workload_update(ctx: TechniqueContext) -> Iterator[Reach]:
-    wanted = {res for _, res in POD_CONTROLLERS if res != "pods"
-              and (ctx.may("update", res) or ctx.may("patch", res))}
-    if not wanted:
-        return
-    for w in ctx.world.workloads:
-        group, res = _KIND_TYPE.get(w.kind, ("", ""))
-        if res not in wanted:  # a Pod's serviceAccountName cannot change
-            continue
-        g = ctx.any_grant(("update", "patch"), res, api_group=group, namespace=w.namespace, name=w.name)
-        if g is not None:
-            yield Reach(target=w.service_account_id, grant=g,
-                        potential=ctx.world.sa_potential(w.namespace, w.service_account),
-                        detail=f"change the pod template of {w.kind} {w.namespace}/{w.name}")
+    kinds = {res for _, res in POD_CONTROLLERS if res != "pods"}
+    namespaces = set()
+    for res in kinds:
+        namespaces.update(ctx.namespaces_where(("update", "patch"), res))
+    for ns in sorted(namespaces):
+        for w in ctx.world.workloads_by_ns.get(ns, ()):
+            group, res = _KIND_TYPE.get(w.kind, ("", ""))
+            if res not in kinds:  # a Pod's serviceAccountName cannot change
+                continue
+            g = ctx.any_grant(("update", "patch"), res, api_group=group, namespace=ns, name=w.name)
+            if g is not None:
+                yield Reach(target=w.service_account_id, grant=g,
+                            potential=ctx.world.sa_potential(ns, w.service_account),
+                            detail=f"change the pod template of {w.kind} {ns}/{w.name}")
 
 
-def _into_pods(ctx: TechniqueContext, verb: str, subresource: str, verbs: tuple[str, ...] = ()) -> Iterator[Reach]:
+def _into_pods(ctx: TechniqueContext, subresource: str, verbs: tuple[str, ...]) -> Iterator[Reach]:
     """Run commands in pods running as a ServiceAccount whose token they mount (workloads of the inputs)."""
-    verbs = verbs or (verb,)
-    if not any(ctx.may(v, f"pods/{subresource}") for v in verbs):
+    res = f"pods/{subresource}"
+    if not any(ctx.may(v, res) for v in verbs):
         return
-    unrestricted: dict[str, object] = {}
-    for w in ctx.world.workloads:
-        if not w.carries_token:
-            continue
-        if w.namespace not in unrestricted:
-            unrestricted[w.namespace] = ctx.any_grant(verbs, "pods", subresource=subresource, namespace=w.namespace,
-                                                      name=ANY_NAME)
-        g = unrestricted[w.namespace]
-        if w.kind == "Pod":
-            g = g or ctx.any_grant(verbs, "pods", subresource=subresource, namespace=w.namespace, name=w.name)
-            potential = False
-        else:
-            potential = True  # its pods' names are not in the inputs, nor whether they run
+    everywhere = ctx.any_grant(verbs, "pods", subresource=subresource, name=ANY_NAME)
+    if everywhere is not None:
+        yield Reach(target=hub("pods", ""), grant=everywhere, detail=f"{subresource} into any pod")
+        return
+    for ns in ctx.namespaces_where(verbs, res):
+        g = ctx.any_grant(verbs, "pods", subresource=subresource, namespace=ns, name=ANY_NAME)
         if g is not None:
-            yield Reach(target=w.service_account_id, grant=g,  # type: ignore[arg-type]
-                        potential=potential or ctx.world.sa_potential(w.namespace, w.service_account),
-                        detail=f"{subresource} into {w.kind} {w.namespace}/{w.name}")
+            yield Reach(target=hub("pods", ns), grant=g, detail=f"{subresource} into any pod of {ns}")
+            continue
+        for w in ctx.world.workloads_by_ns.get(ns, ()):
+            if w.kind != "Pod" or not w.carries_token:  # only named pods of the inputs
+                continue
+            g = ctx.any_grant(verbs, "pods", subresource=subresource, namespace=ns, name=w.name)
+            if g is not None:
+                yield Reach(target=w.service_account_id, grant=g,
+                            potential=ctx.world.sa_potential(ns, w.service_account),
+                            detail=f"{subresource} into Pod {ns}/{w.name}")
 
 
 def _exec(ctx: TechniqueContext) -> Iterator[Reach]:
-    yield from _into_pods(ctx, "create", "exec")
+    yield from _into_pods(ctx, "exec", ("create",))
 
 
 def _attach(ctx: TechniqueContext) -> Iterator[Reach]:
-    yield from _into_pods(ctx, "create", "attach")
+    yield from _into_pods(ctx, "attach", ("create",))
 
 
 def _ephemeral(ctx: TechniqueContext) -> Iterator[Reach]:
-    yield from _into_pods(ctx, "update", "ephemeralcontainers", ("update", "patch"))
+    yield from _into_pods(ctx, "ephemeralcontainers", ("update", "patch"))
 
 
 def _nodes_proxy(ctx: TechniqueContext) -> Iterator[Reach]:
@@ -100,15 +102,15 @@ def _nodes_proxy(ctx: TechniqueContext) -> Iterator[Reach]:
     any_node = ctx.grant("get", "nodes", subresource="proxy", name=ANY_NAME)
     if any_node is not None:
         yield Reach(target=SINK_NODES, grant=any_node, detail="the kubelet API of every node")
-    for w in ctx.world.workloads:
-        if not w.carries_token:
-            continue
-        g = any_node
-        if g is None and w.node_name:
+        yield Reach(target=hub("pods", ""), grant=any_node, detail="kubelet exec into any pod")
+        return
+    for w in ctx.world.workloads:  # names restricted: only pods of the inputs scheduled on those nodes
+        if w.carries_token and w.kind == "Pod" and w.node_name:
             g = ctx.grant("get", "nodes", subresource="proxy", name=w.node_name)
-        if g is not None:
-            yield Reach(target=w.service_account_id, grant=g, potential=w.kind != "Pod" or not w.node_name,
-                        detail=f"kubelet exec into {w.kind} {w.namespace}/{w.name}")
+            if g is not None:
+                yield Reach(target=w.service_account_id, grant=g,
+                            potential=ctx.world.sa_potential(w.namespace, w.service_account),
+                            detail=f"kubelet exec into Pod {w.namespace}/{w.name} on {w.node_name}")
 
 
 def _webhook(ctx: TechniqueContext) -> Iterator[Reach]:
@@ -122,14 +124,9 @@ def _webhook(ctx: TechniqueContext) -> Iterator[Reach]:
             g = ctx.any_grant(("update", "patch"), res, api_group=_ADMISSION, name=hook.name)
             if g is not None:
                 break
-    if g is None:
-        return
-    seen: set[str] = set()
-    for w in ctx.world.workloads:
-        if w.carries_token and w.service_account_id not in seen:
-            seen.add(w.service_account_id)
-            yield Reach(target=w.service_account_id, grant=g, potential=True,
-                        detail="inject a container into new pods (needs a webhook server it runs)")
+    if g is not None:
+        yield Reach(target=hub("pods", ""), grant=g, potential=True,
+                    detail="inject a container into new pods (needs a webhook server it runs)")
 
 
 def _namespace_psa(ctx: TechniqueContext) -> Iterator[Reach]:
@@ -156,12 +153,14 @@ POD_CREATE = Technique(
 WORKLOAD_CREATE = Technique(
     id="ESC-WORKLOAD-CREATE", title="Create a pod controller (Deployment, Job, ...) whose pods run as any ServiceAccount",
     requires=(Perm(verb="create", resource="deployments", api_group="apps"),),
-    yields="any ServiceAccount of the namespace", short_reason="create workload", find=_workload_create)
+    yields="any ServiceAccount of the namespace", short_reason="create workload", find=_workload_create,
+    resources=_CONTROLLERS)
 
 WORKLOAD_UPDATE = Technique(
     id="ESC-WORKLOAD-UPDATE", title="Change an existing workload's pod template to take over its ServiceAccount",
     requires=(Perm(verb="patch", resource="deployments", api_group="apps"),),
-    yields="the ServiceAccount the workload runs as", short_reason="patch workload", find=_workload_update)
+    yields="the ServiceAccount the workload runs as", short_reason="patch workload", find=_workload_update,
+    resources=_CONTROLLERS)
 
 POD_EXEC = Technique(
     id="ESC-POD-EXEC", title="Exec into a pod running as another ServiceAccount",
@@ -192,7 +191,8 @@ MUTATING_WEBHOOK = Technique(
 NAMESPACE_PSA = Technique(
     id="ESC-NAMESPACE-PSA", title="Lift a namespace's Pod Security labels and run a privileged pod",
     requires=(Perm(verb="patch", resource="namespaces"), Perm(verb="create", resource="pods")),
-    yields="the node (potential)", short_reason="privileged pod", find=_namespace_psa, potential=True)
+    yields="the node (potential)", short_reason="privileged pod", find=_namespace_psa, potential=True,
+    resources=frozenset({"namespaces"}))
 
 TECHNIQUES = (POD_CREATE, WORKLOAD_CREATE, WORKLOAD_UPDATE, POD_EXEC, POD_ATTACH, EPHEMERAL_CONTAINERS, NODES_PROXY,
               MUTATING_WEBHOOK, NAMESPACE_PSA)

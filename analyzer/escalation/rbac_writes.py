@@ -63,9 +63,8 @@ def _update(ctx: TechniqueContext) -> Iterator[Reach]:
     candidates: list[Binding] = []
     if ctx.may("update", "clusterrolebindings") or ctx.may("patch", "clusterrolebindings"):
         candidates.extend(index.cluster_role_bindings)
-    if ctx.may("update", "rolebindings") or ctx.may("patch", "rolebindings"):
-        for bindings in index.role_bindings.values():
-            candidates.extend(bindings)
+    for ns in ctx.namespaces_where(("update", "patch"), "rolebindings"):
+        candidates.extend(index.role_bindings.get(ns, ()))
     for b in candidates:
         res = "clusterrolebindings" if b.kind == "ClusterRoleBinding" else "rolebindings"
         ug = ctx.any_grant(("update", "patch"), res, api_group=RBAC_GROUP, namespace=b.namespace, name=b.name)
@@ -93,7 +92,7 @@ def _escalate(ctx: TechniqueContext) -> Iterator[Reach]:
         return
     actor = ctx.actor
     # (a) rewrite a role already bound to you: its new rules apply where it is bound
-    for b, _ in actor.index.bindings_applying_anywhere(actor.user):
+    for b, _ in actor.applying:
         role = actor.index.role_for(b)
         if role is None:
             continue

@@ -60,16 +60,25 @@ class RuleTokens:
     ``False`` is definite; ``True`` means "ask the index". It only looks at verbs and resources.
     """
 
+    __slots__ = ("verbs_by_resource",)
+
     def __init__(self, rules: Iterable[PolicyRule]) -> None:
-        self.pairs: set[tuple[str, str]] = set()
+        self.verbs_by_resource: dict[str, set[str]] = {}
         for r in rules:
-            for v in r.verbs:
-                for res in r.resources:
-                    self.pairs.add((v, res))
+            for res in r.resources:
+                self.verbs_by_resource.setdefault(res, set()).update(r.verbs)
 
     def may_allow(self, verb: str, resource: str) -> bool:
-        if not self.pairs:
+        table = self.verbs_by_resource
+        if not table:
             return False
-        _, slash, sub = resource.partition("/")
-        names = ["*", resource] + ([f"*/{sub}"] if slash else [])
-        return any((v, n) in self.pairs for v in ("*", verb) for n in names)
+        for name in ("*", resource):
+            verbs = table.get(name)
+            if verbs and (verb in verbs or "*" in verbs):
+                return True
+        slash = resource.find("/")
+        if slash >= 0:
+            verbs = table.get("*" + resource[slash:])
+            if verbs and (verb in verbs or "*" in verbs):
+                return True
+        return False
