@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from . import queries
 from .errors import UsageError
+from .identity import impersonation_requests
 from .loaders.manifests import Limits, load_manifests, load_texts
 from .model import (
     Decision,
+    Impersonation,
     Inventory,
     LoadIssue,
     Notice,
+    Power,
     Request,
     RulesReview,
     Subject,
@@ -219,6 +223,39 @@ class Analysis:
         ``Group:g`` → a member holding only that group."""
         s = parse_subject_id(subject) if isinstance(subject, str) else subject
         return subject_as_user(s)
+
+    # -- credentials: what can this identity do? (issue 3) ----------------------------------------
+    def impersonation_checks(self, real: UserInfo, impersonation: Impersonation) -> list[Decision]:
+        """One decision per ``impersonate`` check the API server makes for the real caller (§7.5)."""
+        return [self.check(real, req) for req in impersonation_requests(impersonation)]
+
+    def power_of(self, user: UserInfo) -> Power:
+        """Cluster-admin equivalent? Admin in which namespaces? Secrets readable where? Asked of the policy."""
+        allows = self.index.allows
+        if allows(user, Request(verb="*", resource="*", api_group="*")):
+            return Power(cluster_admin=True, has_permissions=True)
+        applying = self.index.bindings_applying_anywhere(user)
+        namespaces = sorted({b.namespace for b, _ in applying if b.kind == "RoleBinding"})
+        # Admin of a namespace: everything there, or what the bootstrap 'admin' role is known for.
+        markers = (Request(verb="create", resource="rolebindings", api_group="rbac.authorization.k8s.io"),
+                   Request(verb="create", resource="pods"), Request(verb="get", resource="secrets"),
+                   Request(verb="delete", resource="deployments", api_group="apps"))
+
+        def admin_in(ns: str) -> bool:
+            if allows(user, Request(verb="*", resource="*", api_group="*", namespace=ns)):
+                return True
+            return all(allows(user, dataclasses.replace(m, namespace=ns)) for m in markers)
+
+        secrets_everywhere = allows(user, Request(verb="get", resource="secrets"))
+        admin_everywhere = all(allows(user, m) for m in markers)  # cluster-wide: through ClusterRoleBindings
+        return Power(
+            admin_all_namespaces=admin_everywhere,
+            admin_namespaces=() if admin_everywhere else tuple(ns for ns in namespaces if admin_in(ns)),
+            secrets_cluster_wide=secrets_everywhere,
+            secrets_namespaces=() if secrets_everywhere else tuple(
+                ns for ns in namespaces if allows(user, Request(verb="get", resource="secrets", namespace=ns))),
+            has_permissions=bool(applying),
+        )
 
     # -- the machine interface -------------------------------------------------------------------
     def review(self, sar: Mapping[str, Any]) -> dict[str, Any]:
