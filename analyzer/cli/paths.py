@@ -25,6 +25,7 @@ EPILOG = """examples:
   rbac-analyzer paths ServiceAccount:ci/deployer -f cluster/
   rbac-analyzer paths User:alice --to cluster-admin --all --max-depth 4 -f cluster/
   rbac-analyzer paths --as bob --as-group dev -f cluster/ -o json
+  rbac-analyzer paths --kubeconfig ~/.kube/config --context prod -f cluster/   (the context's identity)
   rbac-analyzer paths ServiceAccount:ci/deployer --blast-radius -f cluster/
   rbac-analyzer paths -f cluster/ -o svg > paths.svg
 
@@ -63,14 +64,16 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     _check_sink(args.to)
     if args.max_depth < 1:
         raise UsageError("--max-depth must be at least 1")
-    if args.subject and (args.as_user or args.kubeconfig):
-        raise UsageError("give either SUBJECT or --as/--kubeconfig, not both")
+    identity_given = any(getattr(args, k, None) for k in ("as_user", "as_groups", "kubeconfig", "context", "cert",
+                                                          "token"))
+    if args.subject and identity_given:
+        raise UsageError("give either SUBJECT or --as/--kubeconfig/--cert/--token, not both")
     a = load_analysis(args)
     strict = report_load_problems(a, args, err)
     if strict is not None:
         return strict
     source: Any = args.subject
-    if source is None and (args.as_user or args.as_groups or args.kubeconfig):
+    if source is None and identity_given:
         source = asker(args, a)
     if source is None and args.all_paths:
         raise UsageError("--all needs a SUBJECT (or --as)")

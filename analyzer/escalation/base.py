@@ -154,44 +154,87 @@ class World:
     """The objects the inputs hold, indexed for techniques (ServiceAccounts, workloads, secrets, subjects)."""
 
     def __init__(self, inventory: Inventory, index: PolicyIndex, workloads: Sequence[Workload]) -> None:
+        # everything below is computed on first use: one subject's paths rarely need all of it
         self.inventory = inventory
         self.index = index
-        self.workloads = list(workloads)
-        self.namespaces = sorted(inventory.namespaces)
-        self.defined_sas: dict[str, set[str]] = {}
-        self.sa_objects: dict[str, list[ServiceAccount]] = {}
-        for sa in inventory.service_accounts:
-            self.defined_sas.setdefault(sa.namespace, set()).add(sa.name)
-            self.sa_objects.setdefault(sa.namespace, []).append(sa)
-        # referenced but possibly undefined ServiceAccounts (binding subjects, workloads)
-        self.referenced_sas: dict[str, set[str]] = {}
-        self.users: set[str] = set()
-        self.groups: set[str] = set()
-        for b in inventory.bindings:
+        self.workloads = workloads
+
+    @cached_property
+    def namespaces(self) -> list[str]:
+        return sorted(self.inventory.namespaces)
+
+    @cached_property
+    def sa_objects(self) -> dict[str, list[ServiceAccount]]:
+        out: dict[str, list[ServiceAccount]] = {}
+        for sa in self.inventory.service_accounts:
+            out.setdefault(sa.namespace, []).append(sa)
+        return out
+
+    @cached_property
+    def defined_sas(self) -> dict[str, set[str]]:
+        return {ns: {sa.name for sa in sas} for ns, sas in self.sa_objects.items()}
+
+    @cached_property
+    def _subjects(self) -> tuple[set[str], set[str], dict[str, set[str]]]:
+        """Users and groups named by bindings; ServiceAccounts referenced (bindings, workloads) per namespace."""
+        users: set[str] = set()
+        groups: set[str] = set()
+        referenced: dict[str, set[str]] = {}
+        for b in self.inventory.bindings:
             for s in b.subjects:
                 if s.kind == "User":
-                    self.users.add(s.name)
+                    users.add(s.name)
                 elif s.kind == "Group":
-                    self.groups.add(s.name)
+                    groups.add(s.name)
                 elif s.kind == "ServiceAccount":
                     ns = s.namespace or (b.namespace if b.kind == "RoleBinding" else "")
                     if ns:
-                        self.referenced_sas.setdefault(ns, set()).add(s.name)
-        self.workloads_by_ns: dict[str, list[Workload]] = {}
+                        referenced.setdefault(ns, set()).add(s.name)
         for w in self.workloads:
-            self.workloads_by_ns.setdefault(w.namespace, []).append(w)
-            self.referenced_sas.setdefault(w.namespace, set()).add(w.service_account)
-        self.token_secrets: dict[str, list[tuple[str, str]]] = {}  # ns → (secret, service account)
-        self.webhooks: list[KubeObject] = []
-        for o in inventory.objects:
+            referenced.setdefault(w.namespace, set()).add(w.service_account)
+        return users, groups, referenced
+
+    @property
+    def users(self) -> set[str]:
+        return self._subjects[0]
+
+    @property
+    def groups(self) -> set[str]:
+        return self._subjects[1]
+
+    @property
+    def referenced_sas(self) -> dict[str, set[str]]:
+        return self._subjects[2]
+
+    @cached_property
+    def workloads_by_ns(self) -> dict[str, list[Workload]]:
+        out: dict[str, list[Workload]] = {}
+        for w in self.workloads:
+            out.setdefault(w.namespace, []).append(w)
+        return out
+
+    @cached_property
+    def _objects(self) -> tuple[dict[str, list[tuple[str, str]]], list[KubeObject]]:
+        token_secrets: dict[str, list[tuple[str, str]]] = {}  # ns → (secret, service account)
+        webhooks: list[KubeObject] = []
+        for o in self.inventory.objects:
             if o.kind == "Secret" and o.body.get("type") == "kubernetes.io/service-account-token":
                 meta = o.body.get("metadata")
                 ann = meta.get("annotations") if isinstance(meta, dict) else None
                 sa = ann.get("kubernetes.io/service-account.name") if isinstance(ann, dict) else None
                 if isinstance(sa, str) and sa:
-                    self.token_secrets.setdefault(o.namespace, []).append((o.name, sa))
+                    token_secrets.setdefault(o.namespace, []).append((o.name, sa))
             elif o.kind == "MutatingWebhookConfiguration":
-                self.webhooks.append(o)
+                webhooks.append(o)
+        return token_secrets, webhooks
+
+    @property
+    def token_secrets(self) -> dict[str, list[tuple[str, str]]]:
+        return self._objects[0]
+
+    @property
+    def webhooks(self) -> list[KubeObject]:
+        return self._objects[1]
 
     @cached_property
     def _hub_targets(self) -> dict[tuple[str, str], list[tuple[str, bool]]]:

@@ -9,7 +9,6 @@ are collapsed out of the reported steps.
 from __future__ import annotations
 
 import logging
-from collections import deque
 from collections.abc import Sequence
 from dataclasses import replace
 from functools import cached_property
@@ -221,27 +220,78 @@ class EscalationGraph:
         else:
             data["steps"].append(step)
 
+    @cached_property
+    def top_holders(self) -> frozenset[str]:
+        """Subjects bound (cluster-wide) to ``*`` on everything, and system:masters: where searches may stop."""
+        grants, _ = self.index.grants_for_request(Request(verb="*", api_group="*", resource="*"))
+        out = {node_id("Group", SYSTEM_MASTERS)}
+        for g in grants:
+            s = g.subject
+            if s.kind in ("User", "Group"):
+                out.add(node_id(s.kind, s.name))
+            elif s.kind == "ServiceAccount" and s.namespace:
+                out.add(node_id("ServiceAccount", s.name, s.namespace))
+        return frozenset(out)
+
+    def _maybe_top(self, node: str) -> bool:
+        """Might ``node`` hold cluster-admin or system:masters? (a superset; successors decide)."""
+        top = self.top_holders
+        if node in top:
+            return True
+        if node.startswith("ServiceAccount:"):
+            ns = node[len("ServiceAccount:"):].partition("/")[0]
+            groups = ("system:serviceaccounts", f"system:serviceaccounts:{ns}", "system:authenticated")
+        elif node.startswith("User:"):
+            groups = ("system:authenticated",)
+        else:
+            return not _is_identity(node) and not is_sink(node) and not _is_hub(node)  # held roles: ask
+        return any(node_id("Group", g) in top for g in groups)
+
     def explore(self, source: str, first_steps: list[EscalationStep] | None = None,
-                max_depth: int = DEFAULT_MAX_DEPTH) -> nx.DiGraph:
-        """The part of the graph reachable from ``source`` within ``max_depth`` hops (0-1 BFS; hubs are free)."""
+                max_depth: int = DEFAULT_MAX_DEPTH, stop_at: frozenset[str] = frozenset()) -> nx.DiGraph:
+        """The part of the graph reachable from ``source`` within ``max_depth`` hops, level by level
+        (hubs cost nothing). With ``stop_at``, the search ends at the first level holding one of those sinks.
+        """
         g = nx.DiGraph()
         g.add_node(source)
-        best: dict[str, int] = {source: 0}
-        queue: deque[tuple[str, int]] = deque([(source, 0)])
-        while queue:
-            node, hops = queue.popleft()
-            if hops > best.get(node, hops):
-                continue
-            steps = first_steps if (node == source and first_steps is not None) else self.successors(node)
-            for step in steps:
-                w = 0 if _is_hub(node) else 1
-                nh = hops + w
-                if nh > max_depth:
-                    continue
-                self._add(g, step)
-                if nh < best.get(step.target, max_depth + 1):
-                    best[step.target] = nh
-                    (queue.appendleft if w == 0 else queue.append)((step.target, nh))
+        seen: set[str] = {source}
+        frontier = [source]
+        level = 0
+        while frontier:
+            # hubs stand for their targets at the same level
+            i = 0
+            while i < len(frontier):
+                node = frontier[i]
+                i += 1
+                if _is_hub(node):
+                    for step in self.successors(node):
+                        self._add(g, step)
+                        if step.target not in seen:
+                            seen.add(step.target)
+                            frontier.append(step.target)
+            actors = [n for n in frontier if not _is_hub(n) and not is_sink(n)]
+            if stop_at:
+                tops = [n for n in actors if n != source and self._maybe_top(n)]
+                reached = False
+                for n in tops:
+                    for step in self.successors(n):
+                        if step.target in stop_at:
+                            self._add(g, step)
+                            reached = True
+                if reached:
+                    return g
+            if level == max_depth:
+                break
+            nxt: list[str] = []
+            for node in actors:
+                steps = first_steps if (node == source and first_steps is not None) else self.successors(node)
+                for step in steps:
+                    self._add(g, step)
+                    if step.target not in seen:
+                        seen.add(step.target)
+                        nxt.append(step.target)
+            frontier = nxt
+            level += 1
         return g
 
     def full_graph(self) -> nx.DiGraph:
@@ -288,7 +338,9 @@ class EscalationGraph:
         ``user`` overrides the identity ``source`` stands for (e.g. ``--as alice --as-group dev``).
         """
         first = self.steps_of(self.actor_for(source, user)) if user is not None else None  # type: ignore[arg-type]
-        g = self.explore(source, first, max_depth)
+        # without --to, cluster-wide control makes the lesser sinks redundant: stop looking past it
+        stop = frozenset() if (to is not None or all_paths) else frozenset({SINK_CLUSTER_ADMIN, SINK_SYSTEM_MASTERS})
+        g = self.explore(source, first, max_depth, stop)
         sinks = sorted(n for n in g if is_sink(n) and (to is None or n == to))
         out: list[EscalationPath] = []
         if all_paths:
@@ -300,6 +352,9 @@ class EscalationGraph:
         else:
             _, paths = nx.single_source_dijkstra(g, source, cutoff=max_depth, weight="weight")
             out = [self._path(g, paths[s]) for s in sinks if s in paths]
+            if stop:
+                top = [p for p in out if p.sink in stop]
+                out = top or out
         return _rank(out)
 
     def all_paths(self, *, to: str | None = None, max_depth: int = DEFAULT_MAX_DEPTH,
