@@ -8,24 +8,31 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+import graphviz
+import networkx as nx
+
 from . import queries
 from .errors import UsageError
+from .graph import DangerCache, build_graph, namespace_view, overview, subject_view, who_can_view
 from .identity import impersonation_requests
 from .loaders.manifests import Limits, load_manifests, load_texts
 from .model import (
     Decision,
     Impersonation,
     Inventory,
+    KubeObject,
     LoadIssue,
     Notice,
     Power,
     Request,
     RulesReview,
+    ServiceAccount,
     Subject,
     SubjectAccess,
     UserInfo,
     parse_subject_id,
 )
+from .render.dot import to_digraph
 from .semantics import (
     PolicyIndex,
     ResourceCatalog,
@@ -256,6 +263,72 @@ class Analysis:
                 ns for ns in namespaces if allows(user, Request(verb="get", resource="secrets", namespace=ns))),
             has_permissions=bool(applying),
         )
+    # -- the permission graph and diagrams (issue 4) ----------------------------------------------------
+    @cached_property
+    def graph(self) -> nx.MultiDiGraph:
+        """The whole policy as a MultiDiGraph (``analyzer.graph.build_graph``); built once."""
+        return build_graph(self.inventory, self.index, self.workloads)
+
+    @cached_property
+    def _danger(self) -> DangerCache:
+        return DangerCache()
+
+    @cached_property
+    def _by_namespace(self) -> dict[str, tuple[list[ServiceAccount], list[KubeObject]]]:
+        """Service accounts and other objects per namespace (one pass), so a namespace view reads only its own."""
+        out: dict[str, tuple[list[ServiceAccount], list[KubeObject]]] = {}
+        for sa in self.inventory.service_accounts:
+            out.setdefault(sa.namespace, ([], []))[0].append(sa)
+        for o in self.inventory.objects:
+            if o.namespace:
+                out.setdefault(o.namespace, ([], []))[1].append(o)
+        return out
+
+    def subject_graph(self, subject: str | Subject | UserInfo, *, explicit_groups: Sequence[str] = (),
+                      namespace: str | None = None, max_nodes: int = 150) -> nx.MultiDiGraph:
+        """What one subject can do, as a view graph. ``subject``: ``User:alice``, ``Group:dev``,
+        ``ServiceAccount:ns/name``, or a UserInfo (e.g. from ``impersonate``; ``explicit_groups`` are the
+        groups asked for, the others are drawn as implied)."""
+        if isinstance(subject, UserInfo):
+            return subject_view(self.index, subject, explicit_groups=explicit_groups, namespace=namespace,
+                                max_nodes=max_nodes, danger=self._danger)
+        s = parse_subject_id(subject) if isinstance(subject, str) else subject
+        return subject_view(self.index, subject_as_user(s), subject=s, explicit_groups=explicit_groups,
+                            namespace=namespace, max_nodes=max_nodes, danger=self._danger)
+
+    def render_subject(self, subject: str | Subject | UserInfo, *, explicit_groups: Sequence[str] = (),
+                       namespace: str | None = None, max_nodes: int = 150, legend: bool = True) -> graphviz.Digraph:
+        """Diagram: subject → (implied) groups → bindings → roles → rules, one frame per namespace."""
+        return to_digraph(self.subject_graph(subject, explicit_groups=explicit_groups, namespace=namespace,
+                                             max_nodes=max_nodes), legend=legend)
+
+    def who_can_graph(self, request: Request, *, max_nodes: int = 150) -> nx.MultiDiGraph:
+        subjects, errors = self.who_can_request(request)
+        return who_can_view(request, subjects, errors=errors, max_nodes=max_nodes, danger=self._danger)
+
+    def render_who_can(self, request: Request, *, max_nodes: int = 150, legend: bool = True) -> graphviz.Digraph:
+        """Diagram: every subject that can do ``request`` (``parse_request``), through bindings and roles."""
+        return to_digraph(self.who_can_graph(request, max_nodes=max_nodes), legend=legend)
+
+    def namespace_graph(self, namespace: str, *, max_nodes: int = 200) -> nx.MultiDiGraph:
+        sas, objects = self._by_namespace.get(namespace, ([], []))
+        if "workloads" in self.__dict__:  # already extracted for the whole policy
+            workloads = [w for w in self.workloads if w.namespace == namespace]
+        else:  # only this namespace's pods and templates: a focused view stays fast on a huge policy
+            workloads = extract_workloads(Inventory(service_accounts=sas, objects=objects))
+        return namespace_view(self.index, namespace, service_accounts=sas, workloads=workloads,
+                              max_nodes=max_nodes, danger=self._danger)
+
+    def render_namespace(self, namespace: str, *, max_nodes: int = 200, legend: bool = True) -> graphviz.Digraph:
+        """Diagram: everything bound in one namespace, and the workloads running as its service accounts."""
+        return to_digraph(self.namespace_graph(namespace, max_nodes=max_nodes), legend=legend)
+
+    def overview_graph(self, *, max_nodes: int = 150) -> nx.MultiDiGraph:
+        return overview(self.index, max_nodes=max_nodes, danger=self._danger)
+
+    def render_overview(self, *, max_nodes: int = 150, legend: bool = True) -> graphviz.Digraph:
+        """Diagram: the whole policy, collapsed (bootstrap system: roles grouped, "+N more", ``max_nodes``)."""
+        return to_digraph(self.overview_graph(max_nodes=max_nodes), legend=legend)
 
     # -- the machine interface -------------------------------------------------------------------
     def review(self, sar: Mapping[str, Any]) -> dict[str, Any]:

@@ -10,12 +10,34 @@ from typing import TextIO
 
 from .. import __version__
 from ..errors import AnalyzerError
-from . import can_i, diff, kubeconfig_audit, load, paths, review, who_can, whoami
+from . import (
+    can_i,
+    diff,
+    graph,
+    kubeconfig_audit,
+    load,
+    paths,
+    render,
+    review,
+    who_can,
+    whoami,
+)
 
 __all__ = ["main", "build_parser", "COMMANDS"]
 
 # Each module registers its subcommand(s); the order is the order of `--help`.
-COMMANDS = (load, who_can, can_i, review, whoami, kubeconfig_audit, paths, diff)
+COMMANDS = (
+    load,
+    who_can,
+    can_i,
+    review,
+    whoami,
+    kubeconfig_audit,
+    graph,
+    render,
+    paths,
+    diff,
+)
 
 DESCRIPTION = """Kubernetes RBAC analyzer: who can do what, where - exactly as the API server decides it.
 

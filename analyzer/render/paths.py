@@ -7,18 +7,17 @@ from collections.abc import Sequence
 import graphviz
 
 from ..model.paths import EscalationPath, describe_node, is_sink
+from .styles import DANGER_COLOURS, DANGER_FILLS, DEFAULT_NODE_STYLE, FONT, NODE_STYLES
 
-__all__ = ["paths_digraph", "to_svg", "NODE_STYLES"]
+__all__ = ["paths_digraph", "to_svg", "SINK_STYLE"]
 
-# node kind → graphviz attributes (kept here until a shared render/styles.py exists)
-NODE_STYLES: dict[str, dict[str, str]] = {
-    "User": {"shape": "ellipse", "style": "filled", "fillcolor": "#dbeafe"},
-    "Group": {"shape": "ellipse", "style": "filled", "fillcolor": "#e0e7ff"},
-    "ServiceAccount": {"shape": "ellipse", "style": "filled", "fillcolor": "#dcfce7"},
-    "ClusterRole": {"shape": "box", "style": "filled,rounded", "fillcolor": "#fef9c3"},
-    "Role": {"shape": "box", "style": "filled,rounded", "fillcolor": "#fef9c3"},
-    "Sink": {"shape": "doubleoctagon", "style": "filled", "fillcolor": "#fecaca", "color": "#b91c1c"},
-}
+# Sinks are drawn as the critical danger level of render/styles.py; other kinds use its node styles.
+SINK_STYLE = {"shape": "doubleoctagon", "style": "filled,bold", "fillcolor": DANGER_FILLS["critical"],
+              "color": DANGER_COLOURS["critical"]}
+
+
+def _style(kind: str) -> dict[str, str]:
+    return SINK_STYLE if kind == "Sink" else dict(NODE_STYLES.get(kind, DEFAULT_NODE_STYLE))
 
 
 def _label(node: str) -> str:
@@ -34,10 +33,10 @@ def _label(node: str) -> str:
 
 def paths_digraph(paths: Sequence[EscalationPath], *, title: str = "") -> graphviz.Digraph:
     """One diagram of several paths: nodes once each, one edge per distinct step (dashed when potential)."""
-    g = graphviz.Digraph("escalation", graph_attr={"rankdir": "LR", "fontname": "Helvetica", "label": title,
+    g = graphviz.Digraph("escalation", graph_attr={"rankdir": "LR", "fontname": FONT, "label": title,
                                                     "labelloc": "t"},
-                         node_attr={"fontname": "Helvetica", "fontsize": "11"},
-                         edge_attr={"fontname": "Helvetica", "fontsize": "9"})
+                         node_attr={"fontname": FONT, "fontsize": "11"},
+                         edge_attr={"fontname": FONT, "fontsize": "9"})
     nodes: dict[str, None] = {}
     edges: dict[tuple[str, str, str], bool] = {}
     for p in paths:
@@ -49,7 +48,7 @@ def paths_digraph(paths: Sequence[EscalationPath], *, title: str = "") -> graphv
     ids = {node: f"n{i}" for i, node in enumerate(nodes)}  # node ids hold ':' (graphviz port syntax)
     for node, gid in ids.items():
         kind = "Sink" if is_sink(node) else describe_node(node)["kind"]
-        g.node(gid, label=_label(node), tooltip=node, **NODE_STYLES.get(kind, {}))
+        g.node(gid, label=_label(node), tooltip=node, **_style(kind))
     for (src, dst, reason), potential in edges.items():
         attrs = {"label": reason + (" (potential)" if potential else "")}
         if potential:
