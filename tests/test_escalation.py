@@ -109,3 +109,22 @@ def test_diff() -> None:
     assert ("dev", "get", "", "pods/exec", "") in d.lost["ServiceAccount:dev/ci"]
     assert [p.nodes for p in d.new_paths] == [("ServiceAccount:dev/ci", "ServiceAccount:dev/admin-sa", "cluster-admin")]
     assert Analysis.diff(new, new).empty
+
+
+def _policy(verbs: list[str]) -> Analysis:
+    return Analysis.from_objects([
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role", "metadata": {"name": "r", "namespace": "dev"},
+         "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": verbs}]},
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+         "metadata": {"name": "b", "namespace": "dev"},
+         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "r"},
+         "subjects": [{"kind": "User", "name": "alice", "apiGroup": "rbac.authorization.k8s.io"}]},
+    ])
+
+
+def test_diff_is_effective_not_literal() -> None:
+    # listing "get" where "*" already was gains nothing; dropping "*" for "get" loses every other verb
+    d = Analysis.diff(_policy(["*"]), _policy(["*", "get"]))
+    assert d.empty
+    d = Analysis.diff(_policy(["*"]), _policy(["get"]))
+    assert not d.gained and d.lost["User:alice"] == (("dev", "*", "", "pods", ""),)
