@@ -392,6 +392,13 @@ class Analysis:
         node, user = self._source(subject)
         return self.escalation.blast_radius(node, user=user, max_depth=max_depth)
 
+    @staticmethod
+    def paths_diagram(paths: Sequence[EscalationPath], *, title: str = "") -> Any:
+        """A ``graphviz.Digraph`` of escalation paths (for ``st.graphviz_chart`` or ``-o dot|svg``)."""
+        from .render.paths import paths_digraph
+
+        return paths_digraph(paths, title=title)
+
     def effective_permissions(self) -> dict[str, frozenset[tuple[str, str, str, str, str]]]:
         """Per subject of the inputs: (scope, verb, group, resource, name/URL) tuples it holds."""
         from .escalation.diff import effective_permissions

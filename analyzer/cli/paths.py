@@ -6,7 +6,7 @@ import argparse
 from typing import Any, TextIO
 
 from ..errors import UsageError
-from ..model.paths import CLUSTER_SINKS, NAMESPACE_ADMIN_PREFIX, BlastRadius, EscalationPath
+from ..model.paths import CLUSTER_SINKS, NAMESPACE_ADMIN_PREFIX, BlastRadius, EscalationPath, node_text
 from .common import (
     EXIT_OK,
     Printer,
@@ -102,7 +102,8 @@ def _text(paths: list[EscalationPath], ranked: bool, out: TextIO) -> None:
         out.write("No escalation path found.\n")
         return
     if ranked:
-        rows = [[str(p.hops), p.source, p.sink, "yes" if p.potential else "", " → ".join(p.nodes[1:-1])]
+        rows = [[str(p.hops), p.source, p.sink, "yes" if p.potential else "",
+                 " → ".join(node_text(n) for n in p.nodes[1:-1])]
                 for p in paths]
         Printer.table(rows, ["HOPS", "SUBJECT", "REACHES", "POTENTIAL", "THROUGH"], out)
         out.write("\n")
@@ -111,12 +112,14 @@ def _text(paths: list[EscalationPath], ranked: bool, out: TextIO) -> None:
         out.write(f"{p.source} → {p.sink} ({p.hops} step{'s' if p.hops != 1 else ''}{pot})\n")
         for i, s in enumerate(p.steps, 1):
             mark = " (potential)" if s.potential else ""
+            src, dst = node_text(s.source), node_text(s.target)
             if s.technique == "HOLDS":
-                out.write(f"  {i}. {s.source} already holds {s.target}{mark}\n")
+                out.write(f"  {i}. {src} already holds {dst}{mark}\n")
             else:
-                out.write(f"  {i}. {s.source} --{s.reason} [{s.technique}]--> {s.target}{mark}\n")
+                out.write(f"  {i}. {src} --{s.reason} [{s.technique}]--> {dst}{mark}\n")
             if s.grant is not None:
-                out.write(f"     via {s.grant.describe()}  ({s.grant.binding.source})\n")
+                where = f"  ({s.grant.binding.source})" if s.grant.binding.source.file else ""
+                out.write(f"     via {s.grant.describe()}{where}\n")
             if s.detail:
                 out.write(f"     {s.detail}\n")
         out.write("\n")

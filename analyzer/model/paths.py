@@ -10,7 +10,7 @@ from .results import Grant
 
 __all__ = [
     "SINK_CLUSTER_ADMIN", "SINK_SYSTEM_MASTERS", "SINK_KUBE_SYSTEM_SECRETS", "SINK_NODES", "NAMESPACE_ADMIN_PREFIX",
-    "CLUSTER_SINKS", "is_sink", "namespace_admin_sink", "describe_node", "EscalationStep", "EscalationPath",
+    "CLUSTER_SINKS", "is_sink", "namespace_admin_sink", "describe_node", "node_text", "EscalationStep", "EscalationPath",
     "BlastRadius", "PermissionKey", "PolicyDiff",
 ]
 
@@ -51,6 +51,15 @@ def describe_node(node: str) -> dict[str, str]:
         ns, _, name = rest.partition("/")
         return {"kind": kind, "name": name, "namespace": ns}
     return {"kind": kind, "name": rest}
+
+
+def node_text(node: str) -> str:
+    """A node id for people: held roles read ``ClusterRole:edit (bound in dev)``."""
+    ref, at, scope = node.rpartition("@")
+    if not at or not ref.startswith(("Role:", "ClusterRole:")):
+        return node
+    where = {SCOPE_CLUSTER: "cluster-wide", SCOPE_ALL_NAMESPACES: "in every namespace"}.get(scope, f"in {scope}")
+    return f"{ref} (bound {where})"
 
 
 @dataclass(frozen=True, kw_only=True)
