@@ -259,12 +259,19 @@ class World:
                 out[(kind, ns)] = sorted(targets.items())
         return out
 
+    @cached_property
+    def _hub_namespaces(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for kind, ns in sorted(self._hub_targets):
+            out.setdefault(kind, []).append(ns)
+        return out
+
     def hub_targets(self, kind: str, namespace: str) -> list[tuple[str, bool]]:
         """What a hub leads to: "*" → the namespace hubs; a namespace → its ServiceAccounts."""
         if namespace == "*":
             if kind == "sa":
                 return [(hub(kind, ns), False) for ns in self.sa_namespaces()]
-            return [(hub(kind, ns), False) for k, ns in sorted(self._hub_targets) if k == kind]
+            return [(hub(kind, ns), False) for ns in self._hub_namespaces.get(kind, ())]
         if kind == "sa":
             return list(self.service_accounts(namespace))
         return self._hub_targets.get((kind, namespace), [])

@@ -31,7 +31,7 @@ from ..model.paths import (
     namespace_admin_sink,
 )
 from ..semantics import SYSTEM_MASTERS, PolicyIndex, subject_as_user
-from ..semantics.power import ANY_NAME, is_admin_equivalent, is_namespace_admin
+from ..semantics.power import ANY_NAME, RuleTokens, is_admin_equivalent, is_namespace_admin
 from ..workloads import Workload
 from .base import HUB_PREFIX, Actor, Technique, TechniqueContext, World
 
@@ -283,16 +283,74 @@ class EscalationGraph:
             if level == max_depth:
                 break
             nxt: list[str] = []
+            # With stop_at, no node of this level holds a stop sink, so the best is one step to it
+            # (level+1) or one step to a holder (level+2). Once a holder is one step away, only the
+            # few identities that could step straight onto a stop sink still need evaluating.
+            holder_found = False
             for node in actors:
+                if holder_found and not self._maybe_direct(node):
+                    continue
                 steps = first_steps if (node == source and first_steps is not None) else self.successors(node)
                 for step in steps:
                     self._add(g, step)
                     if step.target not in seen:
                         seen.add(step.target)
                         nxt.append(step.target)
+                if stop_at and level + 1 < max_depth:
+                    if any(step.target in stop_at for step in steps):
+                        return g
+                    if not holder_found and self._holder_behind(g, steps, stop_at):
+                        holder_found = True
+            if holder_found:
+                max_depth = min(max_depth, level + 2)
             frontier = nxt
             level += 1
         return g
+
+    @cached_property
+    def direct_candidates(self) -> frozenset[str]:
+        """Subjects of roles that might escalate cluster roles or impersonate groups (a superset)."""
+        out: set[str] = set()
+        for role in self.index.all_roles:
+            t = RuleTokens(role.rules)
+            if t.may_allow("escalate", "clusterroles") or t.may_allow("impersonate", "groups"):
+                for b in self.index.bindings_for_role(role):
+                    for s in b.subjects:
+                        ns = s.namespace or (b.namespace if b.kind == "RoleBinding" else "")
+                        out.add(node_id(s.kind, s.name, ns if s.kind == "ServiceAccount" else ""))
+        return frozenset(out)
+
+    def _maybe_direct(self, node: str) -> bool:
+        """Might ``node`` step straight onto cluster-admin / system:masters (escalate, impersonate a group)?"""
+        cand = self.direct_candidates
+        if node in cand or not _is_identity(node):
+            return True
+        if node.startswith("ServiceAccount:"):
+            ns = node[len("ServiceAccount:"):].partition("/")[0]
+            groups = ("system:serviceaccounts", f"system:serviceaccounts:{ns}", "system:authenticated")
+        else:
+            groups = ("system:authenticated",)
+        return any(node_id("Group", g) in cand for g in groups)
+
+    def _holder_behind(self, g: nx.DiGraph, steps: list[EscalationStep], stop_at: frozenset[str]) -> bool:
+        """Does one of ``steps`` reach (through hubs) an identity that holds a stop sink? Adds those edges."""
+        todo = [s.target for s in steps]
+        seen: set[str] = set()
+        while todo:
+            node = todo.pop()
+            if node in seen:
+                continue
+            seen.add(node)
+            if _is_hub(node):
+                for step in self.successors(node):
+                    self._add(g, step)
+                    todo.append(step.target)
+            elif not is_sink(node) and self._maybe_top(node):
+                for step in self.successors(node):
+                    if step.target in stop_at:
+                        self._add(g, step)
+                        return True
+        return False
 
     def full_graph(self) -> nx.DiGraph:
         """Every edge reachable from every subject of the inputs (cached)."""
