@@ -258,28 +258,37 @@ class EscalationGraph:
         frontier = [source]
         level = 0
         while frontier:
-            # hubs stand for their targets at the same level
+            # hubs stand for their targets at the same level; their edges are added once we know
+            # the search goes on (a cluster-wide hub can stand for every ServiceAccount)
+            hub_steps: dict[str, EscalationStep] = {}
             i = 0
             while i < len(frontier):
                 node = frontier[i]
                 i += 1
                 if _is_hub(node):
                     for step in self.successors(node):
-                        self._add(g, step)
                         if step.target not in seen:
                             seen.add(step.target)
+                            hub_steps[step.target] = step
                             frontier.append(step.target)
             actors = [n for n in frontier if not _is_hub(n) and not is_sink(n)]
             if stop_at:
-                tops = [n for n in actors if n != source and self._maybe_top(n)]
                 reached = False
-                for n in tops:
+                for n in actors:
+                    if n == source or not self._maybe_top(n):
+                        continue
                     for step in self.successors(n):
                         if step.target in stop_at:
                             self._add(g, step)
                             reached = True
+                            chain = n
+                            while chain in hub_steps:  # only the hub edges that lead to it
+                                self._add(g, hub_steps[chain])
+                                chain = hub_steps[chain].source
                 if reached:
                     return g
+            for step in hub_steps.values():
+                self._add(g, step)
             if level == max_depth:
                 break
             nxt: list[str] = []
