@@ -128,3 +128,13 @@ def test_diff_is_effective_not_literal() -> None:
     assert d.empty
     d = Analysis.diff(_policy(["*"]), _policy(["get"]))
     assert not d.gained and d.lost["User:alice"] == (("dev", "*", "", "pods", ""),)
+
+
+def test_audit_reports_paths_to_cluster_admin() -> None:
+    a, _ = _load(SCENARIOS / "esc-pod-exec")
+    found = [f for f in a.audit().user if f.rule == "ESC-PATH"]
+    assert [(f.subject.id, f.severity.value, f.object) for f in found] == [
+        ("ServiceAccount:dev/ci", "critical", "cluster-admin")]
+    assert any("blast radius" in e.detail for e in found[0].evidence)
+    a, _ = _load(SCENARIOS / "esc-secret-create")
+    assert [f.severity.value for f in a.audit().user if f.rule == "ESC-PATH"] == ["high"]  # potential

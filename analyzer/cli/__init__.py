@@ -11,6 +11,7 @@ from typing import TextIO
 from .. import __version__
 from ..errors import AnalyzerError
 from . import (
+    audit,
     can_i,
     diff,
     graph,
@@ -19,6 +20,7 @@ from . import (
     paths,
     render,
     review,
+    rules,
     who_can,
     whoami,
 )
@@ -35,6 +37,8 @@ COMMANDS = (
     kubeconfig_audit,
     graph,
     render,
+    audit,
+    rules,
     paths,
     diff,
 )
