@@ -21,6 +21,7 @@ from . import (
     render,
     review,
     rules,
+    snapshot,
     who_can,
     whoami,
 )
@@ -41,6 +42,7 @@ COMMANDS = (
     rules,
     paths,
     diff,
+    snapshot,
 )
 
 DESCRIPTION = """Kubernetes RBAC analyzer: who can do what, where - exactly as the API server decides it.

@@ -494,6 +494,8 @@ def _parse_one(ctx: ParseContext, data: Any, src: SourceRef, prefix: str, item_l
         ctx.issue(src, f"{prefix}kind", f"must be a non-empty string, got {_type_name(kind)}")
         return
     if kind == "List" or (kind.endswith("List") and "items" in data):
+        if not prefix and "rbacAnalyzer" in data:
+            _snapshot_header(ctx, data["rbacAnalyzer"], src)
         items = data.get("items")
         if items is None:
             return
@@ -512,6 +514,37 @@ def _parse_one(ctx: ParseContext, data: Any, src: SourceRef, prefix: str, item_l
         ctx.issue(src, prefix + exc.field, exc.message)
         return
     _add(ctx, obj, src, prefix)
+
+
+_MAX_INCOMPLETE = 10_000
+
+
+def _snapshot_header(ctx: ParseContext, header: Any, src: SourceRef) -> None:
+    """A snapshot's ``rbacAnalyzer:`` block → ``inventory.metadata`` and ``inventory.incomplete``."""
+    if not isinstance(header, dict):
+        ctx.issue(src, "rbacAnalyzer", f"must be a map, got {_type_name(header)}")
+        return
+    inv = ctx.inventory
+    for key in ("clusterVersion", "capturedAt", "context"):
+        v = header.get(key)
+        if v is None:
+            continue
+        if not isinstance(v, str):
+            ctx.issue(src, f"rbacAnalyzer.{key}", f"must be a string, got {_type_name(v)}")
+            continue
+        inv.metadata[key] = v[:1000]
+    inv.metadata["snapshot"] = src.file
+    incomplete = header.get("incomplete")
+    if incomplete is None:
+        return
+    if not isinstance(incomplete, list):
+        ctx.issue(src, "rbacAnalyzer.incomplete", f"must be a list of strings, got {_type_name(incomplete)}")
+        return
+    for i, item in enumerate(incomplete[:_MAX_INCOMPLETE]):
+        if not isinstance(item, str):
+            ctx.issue(src, f"rbacAnalyzer.incomplete[{i}]", f"must be a string, got {_type_name(item)}")
+        elif item[:1000] not in inv.incomplete:
+            inv.incomplete.append(item[:1000])
 
 
 def _build(ctx: ParseContext, kind: str, data: dict[str, Any], src: SourceRef, prefix: str) -> Any:
@@ -647,6 +680,19 @@ def _add(ctx: ParseContext, obj: Any, src: SourceRef, prefix: str) -> None:
     bucket.append(obj)
 
 
+def _unreadable(incomplete: list[str], label: str, namespace: str) -> bool:
+    """Does ``incomplete`` (as the live loader words it) say these objects could not be read?"""
+    for entry in incomplete:
+        if entry.startswith((f"{label} (", f"{label} in namespaces other than")):
+            return True
+        if namespace and entry.startswith(f"{label} in namespace {namespace} ("):
+            return True
+        if namespace and entry.startswith(f"{label} in ") and " namespaces (forbidden): " in entry and \
+                namespace in entry.split(": ", 1)[1].split(", "):
+            return True
+    return False
+
+
 def finish(ctx: ParseContext) -> None:
     """Post-load checks over the whole inventory: unknown kinds, unresolvable references."""
     inv = ctx.inventory
@@ -676,8 +722,10 @@ def finish(ctx: ParseContext) -> None:
             ref.kind == "Role" and b.kind == "RoleBinding" and (b.namespace, ref.name) not in roles)
         if missing:
             where = f"{b.namespace}/{b.name}" if b.namespace else b.name
+            unread = _unreadable(inv.incomplete, "clusterroles" if ref.kind == "ClusterRole" else "roles", b.namespace)
             ctx.notice("missing-role", b.source, "roleRef",
-                       f"{b.kind} {where} refers to {ref.kind} {ref.name}, which is not in the inputs (grants nothing)")
+                       f"{b.kind} {where} refers to {ref.kind} {ref.name}, which is not in the inputs (grants nothing)"
+                       + ("; those roles could not be read from the cluster, so it may exist" if unread else ""))
     # Subjects that do not exist: only judged where the inputs hold that namespace's service accounts.
     sa_namespaces = {s.namespace for s in inv.service_accounts}
     sas = {(s.namespace, s.name) for s in inv.service_accounts}
