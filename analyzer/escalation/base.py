@@ -19,7 +19,7 @@ from ..model import (
     node_id,
 )
 from ..model.paths import namespace_admin_sink
-from ..semantics import PolicyIndex
+from ..semantics import BUILTIN_RESOURCES, POD_CONTROLLERS, PolicyIndex, rule_allows
 from ..semantics.power import ANY_NAME, RuleTokens
 from ..workloads import Workload
 
@@ -29,8 +29,13 @@ __all__ = ["Perm", "Reach", "Technique", "TechniqueContext", "Actor", "World", "
 # Hubs are graph nodes standing for a set of ServiceAccounts of a namespace ("*": of every namespace), so
 # a broad grant is one edge instead of one per target; paths collapse them away.
 HUB_PREFIX = "hub:"
-HUB_KINDS = ("sa", "pods", "tokens")  # any SA; SAs of pods mounting their token; SAs with token Secrets
+# any SA; SAs of pods mounting their token; SAs with token Secrets; "ctl-<resource>": SAs of those controllers
+HUB_KINDS = ("sa", "pods", "tokens", "ctl-")
 ALL_SA_HUB = "hub:sa:*"
+
+
+_CONTROLLER_RESOURCE = {t.kind: t.resource for t in BUILTIN_RESOURCES
+                        if (t.group, t.resource) in POD_CONTROLLERS and t.resource != "pods"}
 
 
 def hub(kind: str, namespace: str) -> str:
@@ -146,8 +151,17 @@ class Actor:
         ns = request.namespace if request.resource_request else ""
         if not self.may(request.verb, request.combined_resource, ns):
             return None
-        auth = self.index.authorize(self.user, request, first_only=True)
-        return auth.grants[0] if auth.allowed and auth.grants else None
+        # the rules that apply in that namespace (``PolicyIndex.rules_for``, the authorizer's own visit),
+        # fetched once per namespace; the first that allows is the grant ``authorize`` would name first
+        grants = self._rules.get(ns)
+        if grants is None:
+            grants = self.index.rules_for(self.user, ns)[0]
+            self._rules[ns] = grants
+        return next((g for g in grants if rule_allows(g.rule, request)), None)
+
+    @cached_property
+    def _rules(self) -> dict[str, list[Grant]]:
+        return {}
 
 
 class World:
@@ -246,6 +260,12 @@ class World:
                 potential = w.kind != "Pod" or self.sa_potential(w.namespace, w.service_account)
                 cur = pods.setdefault(w.namespace, {})
                 cur[w.service_account_id] = cur.get(w.service_account_id, True) and potential
+        controllers: dict[str, dict[str, dict[str, bool]]] = {}  # resource → ns → SA → potential
+        for w in self.workloads:
+            res = _CONTROLLER_RESOURCE.get(w.kind)
+            if res:
+                controllers.setdefault(res, {}).setdefault(w.namespace, {})[w.service_account_id] = \
+                    self.sa_potential(w.namespace, w.service_account)
         tokens: dict[str, dict[str, bool]] = {}
         for ns, pairs in self.token_secrets.items():
             for _, sa in pairs:
@@ -254,7 +274,8 @@ class World:
             if sa.secrets:
                 tokens.setdefault(sa.namespace, {}).setdefault(sa.id, True)  # Secret not in the inputs
         out: dict[tuple[str, str], list[tuple[str, bool]]] = {}
-        for kind, table in (("pods", pods), ("tokens", tokens)):
+        tables = [("pods", pods), ("tokens", tokens), *((f"ctl-{res}", t) for res, t in controllers.items())]
+        for kind, table in tables:
             for ns, targets in table.items():
                 out[(kind, ns)] = sorted(targets.items())
         return out

@@ -44,20 +44,26 @@ def _workload_create(ctx: TechniqueContext) -> Iterator[Reach]:
 
 
 def _workload_update(ctx: TechniqueContext) -> Iterator[Reach]:
-    kinds = {res for _, res in POD_CONTROLLERS if res != "pods"}
-    namespaces = set()
-    for res in kinds:
-        namespaces.update(ctx.namespaces_where(("update", "patch"), res))
-    for ns in sorted(namespaces):
-        for w in ctx.world.workloads_by_ns.get(ns, ()):
-            group, res = _KIND_TYPE.get(w.kind, ("", ""))
-            if res not in kinds:  # a Pod's serviceAccountName cannot change
-                continue
-            g = ctx.any_grant(("update", "patch"), res, api_group=group, namespace=ns, name=w.name)
+    for group, res in POD_CONTROLLERS:
+        if res == "pods" or not (ctx.may("update", res) or ctx.may("patch", res)):
+            continue  # a Pod's serviceAccountName cannot change
+        everywhere = ctx.any_grant(("update", "patch"), res, api_group=group, name=ANY_NAME)
+        if everywhere is not None:
+            yield Reach(target=hub(f"ctl-{res}", ""), grant=everywhere, detail=f"change the pod template of any {res}")
+            continue
+        for ns in ctx.namespaces_where(("update", "patch"), res):
+            g = ctx.any_grant(("update", "patch"), res, api_group=group, namespace=ns, name=ANY_NAME)
             if g is not None:
-                yield Reach(target=w.service_account_id, grant=g,
-                            potential=ctx.world.sa_potential(ns, w.service_account),
-                            detail=f"change the pod template of {w.kind} {ns}/{w.name}")
+                yield Reach(target=hub(f"ctl-{res}", ns), grant=g, detail=f"change the pod template of any {res} in {ns}")
+                continue
+            for w in ctx.world.workloads_by_ns.get(ns, ()):
+                if _KIND_TYPE.get(w.kind, ("", ""))[1] != res:
+                    continue
+                g = ctx.any_grant(("update", "patch"), res, api_group=group, namespace=ns, name=w.name)
+                if g is not None:
+                    yield Reach(target=w.service_account_id, grant=g,
+                                potential=ctx.world.sa_potential(ns, w.service_account),
+                                detail=f"change the pod template of {w.kind} {ns}/{w.name}")
 
 
 def _into_pods(ctx: TechniqueContext, subresource: str, verbs: tuple[str, ...]) -> Iterator[Reach]:
