@@ -14,9 +14,11 @@ from ..errors import AnalyzerError
 from . import (
     audit,
     can_i,
+    diff,
     graph,
     kubeconfig_audit,
     load,
+    paths,
     render,
     review,
     rules,
@@ -39,6 +41,8 @@ COMMANDS = (
     render,
     audit,
     rules,
+    paths,
+    diff,
     snapshot,
 )
 
