@@ -52,7 +52,8 @@ def _is_hub(node: str) -> bool:
 
 
 def _is_identity(node: str) -> bool:
-    return node.startswith(_IDENTITY_KINDS) and "@" not in node
+    # held-role nodes look like "ClusterRole:edit@dev"; user names may contain "@" (e-mail addresses)
+    return node.startswith(_IDENTITY_KINDS)
 
 
 def is_system_subject(node: str, custom_bound: set[str] | frozenset[str] = frozenset()) -> bool:
