@@ -10,6 +10,7 @@ from typing import Any
 from . import queries
 from .errors import UsageError
 from .loaders.manifests import Limits, load_manifests, load_texts
+from .loaders.uploads import UploadLimits, read_uploads
 from .model import (
     Decision,
     Inventory,
@@ -22,6 +23,7 @@ from .model import (
     UserInfo,
     parse_subject_id,
 )
+from .model.access import AccessMatrix
 from .semantics import (
     PolicyIndex,
     ResourceCatalog,
@@ -76,6 +78,20 @@ class Analysis:
         parse_objects(ctx, ((o, SourceRef(file=source, document=i + 1)) for i, o in enumerate(objects)))
         finish(ctx)
         return cls(ctx.inventory, super_user=super_user)
+
+    # -- dashboard: uploads (issue 7) ------------------------------------------------------------
+    @classmethod
+    def from_uploads(cls, files: Iterable[tuple[str, bytes]], *, default_namespace: str = "default",
+                     limits: UploadLimits | None = None) -> Analysis:
+        """Load uploaded (file name, bytes): YAML/JSON, .gz, .zip, .tar(.gz), all in memory, never on disk.
+
+        Refused archive members (path traversal, links, unreadable) become load issues; a size or count
+        limit exceeded raises ``LimitExceeded``.
+        """
+        texts, issues = read_uploads(files, limits=limits)
+        inv = load_texts(texts, default_namespace=default_namespace)
+        inv.load_issues[:0] = issues
+        return cls(inv)
 
     # -- what was loaded -------------------------------------------------------------------------
     @property
@@ -214,6 +230,37 @@ class Analysis:
         ``Group:g`` → a member holding only that group."""
         s = parse_subject_id(subject) if isinstance(subject, str) else subject
         return subject_as_user(s)
+
+    # -- dashboard: pickers and the access matrix (issue 7) ----------------------------------------
+    @cached_property
+    def subject_ids(self) -> list[str]:
+        """Every subject named by a binding, and every ServiceAccount, as sorted ``KIND:REST`` ids.
+
+        A ServiceAccount written without a namespace in a RoleBinding is that namespace's.
+        """
+        ids: set[str] = {sa.id for sa in self.inventory.service_accounts}
+        for b in self.inventory.bindings:
+            for s in b.subjects:
+                if s.kind not in ("User", "Group", "ServiceAccount"):
+                    continue
+                if s.kind == "ServiceAccount" and not s.namespace:
+                    if b.kind != "RoleBinding":
+                        continue
+                    s = Subject(kind=s.kind, name=s.name, namespace=b.namespace)
+                if s.name:
+                    ids.add(s.id)
+        order = {"User": 0, "Group": 1, "ServiceAccount": 2}
+        return sorted(ids, key=lambda i: (order.get(i.partition(":")[0], 3), i))
+
+    @cached_property
+    def namespace_names(self) -> list[str]:
+        """Every namespace the policy names, sorted."""
+        return sorted(self.inventory.namespaces)
+
+    @staticmethod
+    def access_matrix(review: RulesReview) -> AccessMatrix:
+        """The resources × verbs table of one namespace's effective rules (wildcards kept literal)."""
+        return AccessMatrix.from_grants(review.grants)
 
     # -- the machine interface -------------------------------------------------------------------
     def review(self, sar: Mapping[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,558 @@
+"""The rbac-analyzer dashboard: explore a policy, ask who can / can I, read the audit. A view over ``Analysis``.
+
+Run with ``rbac-analyzer dashboard [-f PATH ...]`` or ``streamlit run dashboards/app.py [-- PATH ...]``.
+
+Caching: ``st.cache_resource`` holds only the sample policies, local paths and live sources, keyed by
+plain strings (paths, context names); an upload's Analysis lives in that browser session's
+``st.session_state`` and goes when the session ends. No credential is ever an argument of a cached
+function (tests/test_dashboard.py checks it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from analyzer.api import Analysis
+from analyzer.errors import AnalyzerError
+from analyzer.model import Decision, Grant, NearMiss, RulesReview, SubjectAccess, UserInfo
+
+logger = logging.getLogger("rbac_analyzer.dashboard")
+
+ROOT = Path(__file__).resolve().parent.parent
+APP_TITLE = "rbac-analyzer"
+
+SRC_SAMPLE = "Sample policies"
+SRC_UPLOAD = "Upload files"
+SRC_PATH = "Local path"
+SRC_LIVE = "Live cluster"
+
+PAGE_OVERVIEW = "Overview"
+PAGE_WHO = "Who can"
+PAGE_CAN = "Can I"
+PAGE_SUBJECT = "Subject"
+PAGE_FINDINGS = "Findings"
+PAGE_IDENTITY = "Identity"
+PAGES = (PAGE_OVERVIEW, PAGE_WHO, PAGE_CAN, PAGE_SUBJECT, PAGE_FINDINGS, PAGE_IDENTITY)
+
+ALL_NAMESPACES = "(cluster-wide)"
+VERBS = ("get", "list", "watch", "create", "update", "patch", "delete", "deletecollection", "bind", "escalate",
+         "impersonate", "approve", "use", "*")
+UPLOAD_TYPES = ["yaml", "yml", "json", "zip", "gz", "tgz", "tar"]
+CUSTOM_USER = "Another user…"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Sources. Cached functions take plain strings only: never a credential, never uploaded bytes.
+# ---------------------------------------------------------------------------------------------------------
+
+def sample_dir() -> Path | None:
+    """The demo cluster when present, else the whole sample_policies folder, else None."""
+    for candidate in (ROOT / "sample_policies" / "demo-cluster", ROOT / "sample_policies"):
+        if candidate.is_dir() and any(p.suffix in (".yaml", ".yml", ".json") for p in candidate.rglob("*")):
+            return candidate
+    return None
+
+
+def cli_paths(argv: list[str] | None = None) -> list[str]:
+    """Paths given after ``--`` to ``streamlit run dashboards/app.py`` (``-f P`` or bare ``P``)."""
+    argv = list(sys.argv if argv is None else argv)
+    try:  # only our own command line: under a test runner argv belongs to someone else
+        if not argv or Path(argv[0]).resolve() != Path(__file__).resolve():
+            return []
+    except OSError:
+        return []
+    paths, args = [], argv[1:]
+    i = 0
+    while i < len(args):
+        a = args[i]
+        if a in ("-f", "--filename") and i + 1 < len(args):
+            paths.append(args[i + 1])
+            i += 2
+            continue
+        if a.startswith("--filename="):
+            paths.append(a.split("=", 1)[1])
+        elif not a.startswith("-"):
+            paths.append(a)
+        i += 1
+    return paths
+
+
+@st.cache_resource(show_spinner="Loading the policy…", max_entries=8)
+def load_paths(paths_key: str) -> Analysis:
+    """One shared Analysis per set of local paths (newline-separated), samples included."""
+    return Analysis.from_paths([p for p in paths_key.split("\n") if p])
+
+
+def live_loader() -> Callable[..., Analysis] | None:
+    """The live-cluster constructor when live loading exists (issue 8), else None."""
+    for name in ("from_live", "from_cluster"):
+        fn = getattr(Analysis, name, None)
+        if callable(fn):
+            return fn
+    return None
+
+
+@st.cache_resource(show_spinner="Reading the cluster…", max_entries=4, ttl=600)
+def load_live(context: str, kubeconfig_path: str) -> Analysis:
+    """One shared Analysis per (context name, kubeconfig path): names, not credentials."""
+    fn = live_loader()
+    if fn is None:
+        raise AnalyzerError("live loading is not available in this version")
+    kwargs: dict[str, Any] = {"context": context or None}
+    if kubeconfig_path:
+        kwargs["kubeconfig"] = kubeconfig_path
+    return fn(**kwargs)
+
+
+def upload_analysis(files: list[Any]) -> Analysis:
+    """The uploads' Analysis, kept in this browser session only (rebuilt when the uploads change)."""
+    blobs = [(f.name, f.getvalue()) for f in files]
+    digest = hashlib.sha256()
+    for name, data in blobs:
+        digest.update(name.encode() + b"\0" + hashlib.sha256(data).digest())
+    key = digest.hexdigest()
+    held = st.session_state.get("_upload")
+    if held is not None and held[0] == key:
+        return held[1]
+    st.session_state.pop("_upload", None)
+    with st.spinner("Reading the uploads…"):
+        analysis = Analysis.from_uploads(blobs)
+    st.session_state["_upload"] = (key, analysis)
+    return analysis
+
+
+def choose_source() -> tuple[Analysis | None, str]:
+    """Sidebar: pick and load a policy source. Returns (analysis or None, a one-line description)."""
+    given = cli_paths()
+    sample = sample_dir()
+    options = [SRC_SAMPLE, SRC_UPLOAD, SRC_PATH] + ([SRC_LIVE] if live_loader() else [])
+    default = SRC_PATH if given else SRC_SAMPLE
+    st.sidebar.header("Policy")
+    source = st.sidebar.radio("Source", options, index=options.index(default), key="source",
+                              help="Where the RBAC policy comes from. Nothing is sent anywhere.")
+    try:
+        if source == SRC_SAMPLE:
+            if sample is None:
+                st.sidebar.warning("No sample policies in this installation: upload files or give a path.")
+                return None, ""
+            rel = sample.relative_to(ROOT)
+            st.sidebar.caption(f"Reading `{rel}/`.")
+            return load_paths(str(sample)), f"sample policies ({rel})"
+        if source == SRC_UPLOAD:
+            files = st.sidebar.file_uploader(
+                "Manifests", type=UPLOAD_TYPES, accept_multiple_files=True, key="uploads",
+                help="YAML or JSON manifests, or a .zip / .tar.gz of them. Read in memory, kept only for "
+                     "this browser session.")
+            if not files:
+                st.sidebar.info("Upload one or more manifests or an archive.")
+                return None, ""
+            return upload_analysis(files), f"{len(files)} uploaded file(s)"
+        if source == SRC_PATH:
+            text = st.sidebar.text_area("Files or folders (one per line)", value="\n".join(given), key="paths",
+                                        help="Paths on the machine running the dashboard; folders are read "
+                                             "recursively.")
+            paths = [p.strip() for p in text.splitlines() if p.strip()]
+            if not paths:
+                st.sidebar.info("Type a file or folder path.")
+                return None, ""
+            if st.sidebar.button("Reload from disk", help="Read the files again (they are cached)."):
+                load_paths.clear()
+            return load_paths("\n".join(paths)), ", ".join(paths)
+        if source == SRC_LIVE:
+            context = st.sidebar.text_input("Context", key="live_context", help="kubeconfig context (empty: current)")
+            kubeconfig = st.sidebar.text_input("Kubeconfig path", key="live_kubeconfig",
+                                               help="empty: $KUBECONFIG or ~/.kube/config")
+            if not st.sidebar.button("Connect", key="live_connect") and not st.session_state.get("_live_on"):
+                st.sidebar.info("Press Connect to read the cluster's RBAC policy.")
+                return None, ""
+            st.session_state["_live_on"] = True
+            return load_live(context.strip(), kubeconfig.strip()), f"live cluster ({context or 'current context'})"
+    except AnalyzerError as exc:
+        st.sidebar.error(str(exc))
+    return None, ""
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Plain-string rows for tables
+# ---------------------------------------------------------------------------------------------------------
+
+def table(rows: list[dict[str, str]], *, empty: str = "Nothing to show.", height: int | None = None) -> None:
+    if not rows:
+        st.caption(empty)
+        return
+    kwargs: dict[str, Any] = {"hide_index": True, "width": "stretch"}
+    if height is not None:
+        kwargs["height"] = height
+    st.dataframe(rows, **kwargs)
+
+
+def _ns_name(namespace: str, name: str) -> str:
+    return f"{namespace}/{name}" if namespace else name
+
+
+def grant_row(g: Grant) -> dict[str, str]:
+    b, r = g.binding, g.role
+    return {
+        "binding": f"{b.kind} {_ns_name(b.namespace, b.name)}",
+        "role": f"{r.kind} {_ns_name(r.namespace, r.name)}" + (" (aggregated)" if r.aggregation_rule is not None else ""),
+        "scope": f"namespace {g.namespace}" if g.namespace else "cluster-wide",
+        "rule": f"#{g.rule_index + 1}: {g.rule.summary()}",
+        "source": str(b.source),
+    }
+
+
+def subject_label(kind: str, name: str, namespace: str = "") -> str:
+    return f"{kind}:{namespace}/{name}" if kind == "ServiceAccount" else f"{kind}:{name}"
+
+
+def who_can_rows(subjects: list[SubjectAccess]) -> list[dict[str, str]]:
+    rows = []
+    for s in subjects:
+        base = {"subject": subject_label(s.subject.kind, s.subject.name, s.subject.namespace)}
+        if s.authorizer:
+            why = ("member of system:masters: allowed before RBAC is asked" if s.authorizer == "system:masters"
+                   else f"{s.authorizer} (no binding needed)")
+            rows.append(base | {"binding": why, "role": "", "scope": "", "rule": "", "source": ""})
+            continue
+        rows.extend(base | grant_row(g) for g in s.grants)
+    return rows
+
+
+def near_miss_row(m: NearMiss) -> dict[str, str]:
+    b = m.binding
+    return {
+        "binding": f"{b.kind} {_ns_name(b.namespace, b.name)}",
+        "role": f"{b.role_ref.kind} {b.role_ref.name}",
+        "rule": m.rule.summary() if m.rule is not None else "",
+        "why not": m.detail or ", ".join(m.reasons),
+        "source": str(b.source),
+    }
+
+
+def namespace_picker(analysis: Analysis, label: str, key: str, *, default: str = "default",
+                     cluster_label: str = ALL_NAMESPACES, help: str = "") -> str:
+    """A namespace selectbox; returns the namespace or "" for cluster-wide."""
+    names = analysis.namespace_names
+    options = [cluster_label, *names]
+    if default not in names:
+        default = names[0] if names else cluster_label
+    choice = st.selectbox(label, options, index=options.index(default), key=key, help=help or None)
+    return "" if choice == cluster_label else choice
+
+
+def show_diagram(analysis: Analysis, method: str, *args: Any, **kwargs: Any) -> None:
+    """Draw ``analysis.<method>(...)`` (a graphviz.Digraph) when the diagrams exist (issue 4)."""
+    fn = getattr(analysis, method, None)
+    if fn is None:
+        st.caption("Diagrams are not available in this version yet.")
+        return
+    try:
+        graph = fn(*args, **kwargs)
+    except AnalyzerError as exc:
+        st.warning(str(exc))
+        return
+    st.graphviz_chart(graph, width="stretch")
+
+
+def user_label(user: UserInfo) -> str:
+    groups = ", ".join(user.groups) or "none"
+    return f"**{user.username or '(no user name)'}** · groups: {groups}"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Pages
+# ---------------------------------------------------------------------------------------------------------
+
+def page_overview(analysis: Analysis, described: str) -> None:
+    st.title("Overview")
+    st.caption(f"What was loaded from {described}, and what could not be read.")
+    summary = analysis.summary()
+    c1, c2, c3, c4, c5 = st.columns(5)
+    c1.metric("Files", summary["files"])
+    c2.metric("Objects", summary["objects"])
+    c3.metric("Namespaces", summary["namespaces"])
+    c4.metric("Subjects", len(analysis.subject_ids))
+    c5.metric("Load issues", summary["loadIssues"])
+    if analysis.inventory.incomplete:
+        st.warning("Incomplete: could not read " + ", ".join(analysis.inventory.incomplete))
+
+    left, right = st.columns(2)
+    with left:
+        st.subheader("Objects per kind")
+        table([{"kind": k, "count": str(n)} for k, n in summary["kinds"].items()], empty="No objects loaded.")
+    with right:
+        st.subheader("Findings by severity")
+        report = audit_report(analysis)
+        if report is None:
+            st.caption("The audit is not available in this version yet.")
+        else:
+            counts = findings_by_severity(report)
+            table([{"severity": s, "findings": str(n)} for s, n in counts.items()], empty="No findings.")
+        st.subheader("Most powerful subjects")
+        powerful = powerful_subjects(analysis, report)
+        if powerful is None:
+            st.caption("Shown once the audit is available.")
+        else:
+            table(powerful, empty="No non-system subject holds a risky permission.")
+
+    st.subheader("Load issues")
+    st.caption("Documents that could not be read as their kind were dropped; everything else loaded.")
+    table([{"file": i.file, "document": str(i.document or ""), "line": str(i.line or ""), "field": i.field,
+            "problem": i.message} for i in analysis.load_issues], empty="None: every document loaded.")
+    st.subheader("Notices")
+    st.caption("Loaded as written, but the API server would reject or could not resolve them.")
+    table([{"code": n.code, "where": f"{n.file}:{n.line}" if n.line else n.file, "message": n.message}
+           for n in analysis.notices], empty="None.")
+
+
+def request_form(analysis: Analysis, key: str, *, default_verb: str = "get", default_resource: str = "secrets",
+                 default_namespace: str = "kube-system") -> tuple[str, str, str, str, bool]:
+    """Verb / resource / namespace / subresource inputs. Returns (verb, target, namespace, subresource, all_ns)."""
+    c1, c2, c3, c4 = st.columns([1, 2, 2, 1])
+    verb = c1.selectbox("Verb", VERBS, index=VERBS.index(default_verb), key=f"{key}_verb", accept_new_options=True,
+                        help="Any verb; type one that is not listed.")
+    target = c2.text_input("Resource", value=default_resource, key=f"{key}_resource",
+                           help="kubectl-style: pods, deploy, secrets/NAME, widgets.example.com, or a URL like /metrics")
+    with c3:
+        namespace = namespace_picker(analysis, "Namespace", f"{key}_ns", default=default_namespace,
+                                     help="(cluster-wide) asks cluster-wide, where only ClusterRoleBindings count")
+    subresource = c4.text_input("Subresource", value="", key=f"{key}_sub", help="e.g. exec, log, status")
+    return (verb or "").strip(), target.strip(), namespace, subresource.strip(), namespace == ""
+
+
+def page_who_can(analysis: Analysis) -> None:
+    st.title("Who can")
+    st.caption("Every subject that can make the request, with the binding → role → rule that lets it. "
+               "Groups are listed as groups: the policy does not know their members.")
+    verb, target, namespace, subresource, all_ns = request_form(analysis, "who")
+    if not verb or not target:
+        st.info("Give a verb and a resource.")
+        return
+    try:
+        request = analysis.parse_request(verb, target, namespace=None if all_ns else namespace,
+                                         all_namespaces=all_ns, subresource=subresource)
+    except AnalyzerError as exc:
+        st.error(str(exc))
+        return
+    subjects, errors = analysis.who_can_request(request)
+    st.subheader(f"Who can {request.describe()}")
+    rbac = [s for s in subjects if not s.authorizer]
+    st.markdown(f"**{len(rbac)}** subject(s) through RBAC, plus members of `system:masters`.")
+    table(who_can_rows(subjects), empty="Nobody (except system:masters).")
+    for e in dict.fromkeys(errors):
+        st.warning(f"A binding in scope refers to a missing role: {e}")
+    if analysis.inventory.incomplete:
+        st.warning("Incomplete: could not read " + ", ".join(analysis.inventory.incomplete))
+    with st.expander("Diagram", expanded=False):
+        show_diagram(analysis, "render_who_can", verb, target, namespace=None if all_ns else namespace,
+                     all_namespaces=all_ns, subresource=subresource)
+
+
+def subject_picker(analysis: Analysis, key: str, *, allow_custom: bool = True) -> UserInfo | None:
+    """Pick a subject of the policy (or type a user and groups) → the UserInfo the API server would see."""
+    options = list(analysis.subject_ids) + ([CUSTOM_USER] if allow_custom else [])
+    if not options:
+        st.info("The policy names no subjects.")
+        return None
+    choice = st.selectbox("Subject", options, key=f"{key}_subject",
+                          help="Users, groups and service accounts named by bindings, and every service account.")
+    if choice == CUSTOM_USER:
+        c1, c2 = st.columns(2)
+        user = c1.text_input("User name", value="", key=f"{key}_user",
+                             help="As --as: system:serviceaccount:NS:NAME for a service account")
+        groups = c2.text_input("Groups (comma-separated)", value="", key=f"{key}_groups")
+        if not user.strip():
+            st.info("Type a user name.")
+            return None
+        try:
+            return analysis.impersonate(user.strip(), [g.strip() for g in groups.split(",") if g.strip()])
+        except AnalyzerError as exc:
+            st.error(str(exc))
+            return None
+    try:
+        return analysis.user_for_subject(choice)
+    except AnalyzerError as exc:
+        st.error(str(exc))
+        return None
+
+
+def decision_view(decision: Decision) -> None:
+    if decision.allowed:
+        st.success(f"**Yes** — {decision.request.describe()}")
+    else:
+        st.error(f"**No** — {decision.request.describe()}")
+    st.markdown("Asked as " + user_label(decision.user))
+    if decision.authorizer == "system:masters":
+        st.info("Allowed by the system:masters group: the API server allows it before RBAC is asked.")
+        return
+    if decision.reason:
+        st.caption(f"Reason (as the API server says it): {decision.reason}")
+    if decision.allowed:
+        st.subheader("Evidence")
+        st.caption("Each row is one binding → role → rule that allows the request.")
+        table([{"subject": subject_label(g.subject.kind, g.subject.name, g.subject.namespace or g.binding.namespace
+                                         if g.subject.kind == "ServiceAccount" else "")} | grant_row(g)
+               for g in decision.evidence])
+    else:
+        st.subheader("Near misses")
+        st.caption("Rules of this subject's bindings that would allow it but for the reason shown.")
+        table([near_miss_row(m) for m in decision.near_misses], empty="No binding of this subject comes close.")
+    for e in decision.errors:
+        st.warning(e)
+
+
+def page_can_i(analysis: Analysis) -> None:
+    st.title("Can I")
+    st.caption("Pick a subject and a request: yes or no, exactly as the API server decides, with the evidence "
+               "chain for a yes and the near misses for a no.")
+    user = subject_picker(analysis, "can")
+    verb, target, namespace, subresource, all_ns = request_form(analysis, "can", default_verb="create",
+                                                                default_resource="pods", default_namespace="default")
+    if user is None or not verb or not target:
+        return
+    try:
+        request = analysis.parse_request(verb, target, namespace=None if all_ns else namespace,
+                                         all_namespaces=all_ns, subresource=subresource)
+    except AnalyzerError as exc:
+        st.error(str(exc))
+        return
+    decision_view(analysis.check(user, request))
+
+
+def _review_rows(review: RulesReview) -> list[dict[str, str]]:
+    return [grant_row(g) for g in review.grants]
+
+
+def page_subject(analysis: Analysis) -> None:
+    st.title("Subject")
+    st.caption("Everything one subject can do: cluster-wide, and in each namespace where a RoleBinding gives it "
+               "more. Implied groups (system:authenticated, system:serviceaccounts…) count.")
+    user = subject_picker(analysis, "subj")
+    if user is None:
+        return
+    st.markdown(user_label(user))
+    cluster, per_ns = analysis.rules_everywhere(user)
+    if cluster.all_powerful:
+        st.error("Member of system:masters: every request is allowed, whatever RBAC says.")
+    scopes = [ALL_NAMESPACES, *per_ns]
+    scope = st.radio("Scope", scopes, horizontal=True, key="subj_scope",
+                     help="Namespaces listed are those where a RoleBinding applies to this subject. "
+                          "Cluster-wide rules apply in every namespace too.")
+    review = cluster if scope == ALL_NAMESPACES else per_ns[scope]
+    where = "cluster-wide" if scope == ALL_NAMESPACES else f"in namespace {scope} (cluster-wide grants included)"
+    st.subheader(f"Access matrix, {where}")
+    matrix = analysis.access_matrix(review)
+    st.caption("✓ = on every object of that resource; names: only those objects. `*` stays literal: a `*` "
+               "verb column or `*` resource row means every verb or every resource.")
+    table(matrix.rows(), empty="No permissions here.")
+    with st.expander(f"Grants behind it ({len(review.grants)})"):
+        table(_review_rows(review), empty="None.")
+    if review.incomplete or review.evaluation_error:
+        st.warning(f"Incomplete: {review.evaluation_error or 'a binding refers to a missing role'}")
+
+    st.subheader("Escalation paths")
+    paths_from = getattr(analysis, "paths_from", None)
+    if paths_from is None:
+        st.caption("Escalation paths are not available in this version yet.")
+    else:
+        escalation_view(analysis, user)
+    st.subheader("Blast radius")
+    if getattr(analysis, "blast_radius", None) is None:
+        st.caption("Blast radius is not available in this version yet.")
+    else:
+        blast_radius_view(analysis, user)
+    with st.expander("Diagram", expanded=False):
+        show_diagram(analysis, "render_subject", user)
+
+
+# -- pages that need the APIs of other issues; each degrades to a one-line note ---------------------------
+
+def audit_report(analysis: Analysis) -> Any | None:
+    """The audit Report (issue 5) when available; None otherwise."""
+    fn = getattr(analysis, "audit", None)
+    if fn is None:
+        return None
+    try:
+        return fn()
+    except AnalyzerError as exc:
+        st.warning(str(exc))
+        return None
+
+
+def findings_by_severity(report: Any) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for f in getattr(report, "findings", ()):
+        sev = str(getattr(f, "severity", ""))
+        counts[sev] = counts.get(sev, 0) + 1
+    return counts
+
+
+def powerful_subjects(analysis: Analysis, report: Any | None) -> list[dict[str, str]] | None:
+    if report is None:
+        return None
+    return []
+
+
+def escalation_view(analysis: Analysis, user: UserInfo) -> None:
+    st.caption("Escalation paths will be shown here.")
+
+
+def blast_radius_view(analysis: Analysis, user: UserInfo) -> None:
+    st.caption("Blast radius will be shown here.")
+
+
+def page_findings(analysis: Analysis) -> None:
+    st.title("Findings")
+    st.caption("Risky permissions, with the evidence, filterable, and downloadable as Markdown, HTML, JSON or SARIF.")
+    report = audit_report(analysis)
+    if report is None:
+        st.info("The audit is not available in this version yet.")
+        return
+
+
+def page_identity(analysis: Analysis) -> None:
+    st.title("Identity")
+    st.caption("Upload a kubeconfig, a client certificate or a token: who the API server would take it for, "
+               "its problems, and its power in this policy. Uploads are read in memory and never stored.")
+    st.info("Identity resolution is not available in this version yet.")
+
+
+# ---------------------------------------------------------------------------------------------------------
+
+def main() -> None:
+    st.set_page_config(page_title=APP_TITLE, page_icon=":material/shield_lock:", layout="wide")
+    st.sidebar.title("rbac-analyzer")
+    st.sidebar.caption("Who can do what, where — decided as the Kubernetes API server decides it.")
+    page = st.sidebar.radio("Page", PAGES, key="page")
+    analysis, described = choose_source()
+    if analysis is None:
+        st.title(page)
+        st.info("Choose a policy source in the sidebar.")
+        return
+    if analysis.load_issues:
+        st.sidebar.warning(f"{len(analysis.load_issues)} document(s) could not be loaded (see Overview).")
+    renderers: dict[str, Callable[[], None]] = {
+        PAGE_OVERVIEW: lambda: page_overview(analysis, described),
+        PAGE_WHO: lambda: page_who_can(analysis),
+        PAGE_CAN: lambda: page_can_i(analysis),
+        PAGE_SUBJECT: lambda: page_subject(analysis),
+        PAGE_FINDINGS: lambda: page_findings(analysis),
+        PAGE_IDENTITY: lambda: page_identity(analysis),
+    }
+    try:
+        renderers[page]()
+    except AnalyzerError as exc:
+        st.error(str(exc))
+    except Exception as exc:  # a view never shows a traceback; the log keeps it
+        logger.exception("dashboard page %s failed", page)
+        st.error(f"Something went wrong on this page ({type(exc).__name__}). The server log has the details.")
+
+
+main()
