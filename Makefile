@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+DEMO := sample_policies/demo-cluster/
 
 .PHONY: demo test lint bench dashboard clean install
 
@@ -16,13 +17,15 @@ $(STAMP): requirements.txt pyproject.toml
 install: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/rbac-analyzer load -f sample_policies/
-	@echo
-	$(BIN)/rbac-analyzer who-can get secrets -n payments -f sample_policies/
-	@echo
-	$(BIN)/rbac-analyzer can-i create pods -n payments --as system:serviceaccount:ci:deployer -f sample_policies/ || true
-	@echo
-	$(BIN)/rbac-analyzer can-i get secrets -n kube-system --as alice@example.com -f sample_policies/ || true
+	$(BIN)/rbac-analyzer load -f $(DEMO)
+	@echo; echo '$$ rbac-analyzer who-can get secrets -n payments -f $(DEMO)'
+	@$(BIN)/rbac-analyzer who-can get secrets -n payments -f $(DEMO) 2>/dev/null
+	@echo; echo '$$ rbac-analyzer can-i create pods -n payments --as system:serviceaccount:ci:deployer -f $(DEMO)'
+	@$(BIN)/rbac-analyzer can-i create pods -n payments --as system:serviceaccount:ci:deployer -f $(DEMO) 2>/dev/null
+	@echo; echo '$$ rbac-analyzer can-i get secrets -n kube-system --as alice@example.com -f $(DEMO)'
+	@$(BIN)/rbac-analyzer can-i get secrets -n kube-system --as alice@example.com -f $(DEMO) 2>/dev/null || true
+	@echo; echo '$$ rbac-analyzer what-can ServiceAccount:data/reporter -A -f $(DEMO)'
+	@$(BIN)/rbac-analyzer what-can ServiceAccount:data/reporter -A -f $(DEMO) 2>/dev/null
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2

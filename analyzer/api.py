@@ -164,8 +164,9 @@ class Analysis:
         type_text, slash, name = target.partition("/")
         if slash and not name:
             raise UsageError(f"{target!r}: write TYPE/NAME")
-        if api_group is not None:
-            resource, group = type_text, api_group
+        if api_group is not None or type_text == "*":
+            # kubectl sends "*" literally in the core group; --api-group takes TYPE literally
+            resource, group = type_text, api_group or ""
             namespaced = self.catalog.is_namespaced(group, resource)
         else:
             rt = self.resolve_type(type_text)

@@ -46,6 +46,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("target", nargs="?", metavar="TYPE[/NAME]|URL")
     p.add_argument("--list", action="store_true", help="list everything the user can do (SubjectRulesReview)")
     p.add_argument("--subresource", default="", metavar="S", help="subresource, e.g. log, exec, status")
+    p.add_argument("--api-group", default=None, metavar="G",
+                   help="API group of TYPE; TYPE is then taken literally as the resource name")
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing; only the exit code answers")
     _common(p)
     p.set_defaults(func=run)
@@ -80,7 +82,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         raise UsageError("can-i needs VERB and TYPE[/NAME] (or a URL such as /healthz), or --list")
     user = asker(args, a)
     req = a.parse_request(args.verb, args.target, namespace=args.namespace, all_namespaces=args.all_namespaces,
-                          subresource=args.subresource)
+                          subresource=args.subresource, api_group=args.api_group)
     d = a.check(user, req)
     if args.quiet:
         return EXIT_OK if d.allowed else EXIT_NO
@@ -198,6 +200,7 @@ def _list(a: Analysis, user: UserInfo, args: argparse.Namespace, out: TextIO) ->
                  args.output, out)
             return EXIT_OK
         rows = _status_rows(cluster, "cluster")
+        errors = [e for r in (cluster, *per_ns.values()) if r.evaluation_error for e in r.evaluation_error.split(", ")]
         for ns, r in per_ns.items():
             rows.extend(row for row in _status_rows(r, ns) if row[5].startswith("RoleBinding"))
     else:
@@ -207,9 +210,13 @@ def _list(a: Analysis, user: UserInfo, args: argparse.Namespace, out: TextIO) ->
             dump({"apiVersion": "authorization.k8s.io/v1", "kind": "SubjectRulesReview",
                   "spec": {"namespace": ns}, "status": review.to_status()}, args.output, out)
             return EXIT_OK
+        errors = review.evaluation_error.split(", ") if review.evaluation_error else []
         rows = _status_rows(review, "cluster" if not ns else ns)
         rows = [r if r[5].startswith("RoleBinding") else ["cluster", *r[1:]] for r in rows]
+    errors = list(dict.fromkeys(errors))
     out.write(f"{user.username or '(member)'} (groups: {', '.join(user.groups) or 'none'})\n")
+    for error in errors:
+        out.write(f"note: a binding of this user refers to a missing role: {error}\n")
     if not rows:
         out.write("no permissions\n")
         return EXIT_OK

@@ -641,7 +641,7 @@ def _add(ctx: ParseContext, obj: Any, src: SourceRef, prefix: str) -> None:
             bucket[idx] = obj
             where = f"{obj.namespace}/{obj.name}" if obj.namespace else obj.name
             ctx.notice("duplicate", src, f"{prefix}metadata.name",
-                       f"{obj.kind} {where} defined again; replaces the one from {old.source}")
+                       f"{kind.split('.')[0]} {where} defined again; replaces the one from {old.source}")
             return
         ctx._keys[key] = (kind, len(bucket))
     bucket.append(obj)

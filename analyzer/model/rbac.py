@@ -125,8 +125,8 @@ def parse_subject_id(text: str) -> Subject:
     """Parse ``KIND:REST`` (split at the first ``:``): ``User:alice``, ``Group:system:masters``,
     ``ServiceAccount:ns/name``.
 
-    >>> parse_subject_id("Group:system:masters")
-    Subject(kind='Group', name='system:masters', namespace='', api_group='')
+    >>> parse_subject_id("Group:system:masters").name
+    'system:masters'
     >>> parse_subject_id("ServiceAccount:ci/builder").namespace
     'ci'
     """
