@@ -15,7 +15,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "dashboards" / "app.py"
-DATA = ROOT / "tests" / "data" / "dashboard"
+DEMO = ROOT / "sample_policies" / "demo-cluster"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-gpu", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
@@ -41,8 +41,7 @@ def server(tmp_path: Path) -> Iterator[str]:
     port = _free_port()
     cmd = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true",
            "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false",
-           "--server.fileWatcherType", "none", "--client.toolbarMode", "minimal",
-           "--", "-f", str(DATA.relative_to(ROOT))]
+           "--server.fileWatcherType", "none", "--client.toolbarMode", "minimal"]  # no paths: the samples
     log = (tmp_path / "streamlit.log").open("w")
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
                             env={**os.environ, "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"})
@@ -71,11 +70,16 @@ def server(tmp_path: Path) -> Iterator[str]:
 
 
 def test_who_can_in_the_browser(server: str, tmp_path: Path) -> None:
+    """Open on the demo cluster, ask who can get secrets in payments, see the same answer as the API."""
     sync_api = pytest.importorskip("playwright.sync_api")
+    from analyzer.api import Analysis
+
+    expected = [s for s in Analysis.from_paths([str(DEMO)]).who_can("get", "secrets", namespace="payments")
+                if not s.authorizer]
     with sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page = browser.new_page(viewport={"width": 1600, "height": 1000})
             page.set_default_timeout(20_000)
             page.goto(server)
             page.get_by_role("heading", name="Overview").wait_for()
@@ -86,7 +90,7 @@ def test_who_can_in_the_browser(server: str, tmp_path: Path) -> None:
             page.get_by_role("option", name="payments", exact=True).click()
             heading = page.get_by_role("heading", name="Who can get secrets in namespace payments")
             heading.wait_for()
-            page.get_by_text("3 subject(s) through RBAC").wait_for()
+            page.get_by_text(f"{len(expected)} subject(s) through RBAC").wait_for()
             page.get_by_test_id("stDataFrame").first.wait_for()
             shot = tmp_path / "dashboard.png"
             page.wait_for_timeout(500)
