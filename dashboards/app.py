@@ -10,6 +10,7 @@ function (tests/test_dashboard.py checks it).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import sys
@@ -262,8 +263,9 @@ def show_diagram(analysis: Analysis, method: str, *args: Any, **kwargs: Any) -> 
 
 
 def user_label(user: UserInfo) -> str:
-    groups = ", ".join(user.groups) or "none"
-    return f"**{user.username or '(no user name)'}** · groups: {groups}"
+    """Markdown for a user: names in code spans, so e-mail-like names are not turned into links."""
+    groups = ", ".join(f"`{g}`" for g in user.groups) or "none"
+    return f"user `{user.username}` · groups: {groups}" if user.username else f"no user name · groups: {groups}"
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -289,18 +291,15 @@ def page_overview(analysis: Analysis, described: str) -> None:
         table([{"kind": k, "count": str(n)} for k, n in summary["kinds"].items()], empty="No objects loaded.")
     with right:
         st.subheader("Findings by severity")
-        report = audit_report(analysis)
+        report = audit_report(analysis) if getattr(analysis, "audit", None) is not None else None
         if report is None:
             st.caption("The audit is not available in this version yet.")
         else:
-            counts = findings_by_severity(report)
-            table([{"severity": s, "findings": str(n)} for s, n in counts.items()], empty="No findings.")
-        st.subheader("Most powerful subjects")
-        powerful = powerful_subjects(analysis, report)
-        if powerful is None:
-            st.caption("Shown once the audit is available.")
-        else:
-            table(powerful, empty="No non-system subject holds a risky permission.")
+            st.caption("Your policy's findings (Kubernetes' own defaults left out); details on Findings.")
+            table([{"severity": s, "findings": str(n)} for s, n in findings_by_severity(report).items()])
+            st.subheader("Most powerful subjects")
+            st.caption("Non-system subjects ranked by their most severe finding.")
+            table(powerful_subjects(report), empty="No non-system subject holds a risky permission.")
 
     st.subheader("Load issues")
     st.caption("Documents that could not be read as their kind were dropped; everything else loaded.")
@@ -449,8 +448,8 @@ def page_subject(analysis: Analysis) -> None:
     where = "cluster-wide" if scope == ALL_NAMESPACES else f"in namespace {scope} (cluster-wide grants included)"
     st.subheader(f"Access matrix, {where}")
     matrix = analysis.access_matrix(review)
-    st.caption("✓ = on every object of that resource; names: only those objects. `*` stays literal: a `*` "
-               "verb column or `*` resource row means every verb or every resource.")
+    st.caption("✓ = on every object of that resource; names: only those objects. Wildcards stay as written: "
+               "a \\* verb column means every verb, a \\* resource row every resource (\\*.\\* in every API group).")
     table(matrix.rows(), empty="No permissions here.")
     with st.expander(f"Grants behind it ({len(review.grants)})"):
         table(_review_rows(review), empty="None.")
@@ -472,49 +471,170 @@ def page_subject(analysis: Analysis) -> None:
         show_diagram(analysis, "render_subject", user)
 
 
-# -- pages that need the APIs of other issues; each degrades to a one-line note ---------------------------
+# -- pages over the audit (issue 5) and escalation paths (issue 6); each degrades to a one-line note ------
 
-def audit_report(analysis: Analysis) -> Any | None:
-    """The audit Report (issue 5) when available; None otherwise."""
+SEVERITY_ORDER = ("critical", "high", "medium", "low", "info")
+
+
+def audit_report(analysis: Analysis, include_system: bool = False) -> Any | None:
+    """The audit Report (issue 5) when this version has it; None otherwise. Cached on the Analysis."""
     fn = getattr(analysis, "audit", None)
     if fn is None:
         return None
-    try:
-        return fn()
-    except AnalyzerError as exc:
-        st.warning(str(exc))
-        return None
+    with st.spinner("Auditing the policy…"):
+        return fn(include_system=include_system)
+
+
+def _sev(f: Any) -> str:
+    return str(getattr(f.severity, "value", f.severity))
+
+
+def _subject_text(f: Any) -> str:
+    s = f.subject
+    return subject_label(s.kind, s.name, s.namespace) if s is not None else ""
 
 
 def findings_by_severity(report: Any) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for f in getattr(report, "findings", ()):
-        sev = str(getattr(f, "severity", ""))
-        counts[sev] = counts.get(sev, 0) + 1
+    counts = {s: 0 for s in SEVERITY_ORDER}
+    for f in report.user:
+        counts[_sev(f)] = counts.get(_sev(f), 0) + 1
     return counts
 
 
-def powerful_subjects(analysis: Analysis, report: Any | None) -> list[dict[str, str]] | None:
-    if report is None:
-        return None
-    return []
+def powerful_subjects(report: Any, limit: int = 10) -> list[dict[str, str]]:
+    """Non-system subjects ranked by their worst finding, then by how many they have (user section only)."""
+    by_subject: dict[str, list[Any]] = {}
+    for f in report.user:
+        if f.subject is not None:
+            by_subject.setdefault(_subject_text(f), []).append(f)
+
+    def rank(item: tuple[str, list[Any]]) -> tuple[int, int, str]:
+        worst = min(SEVERITY_ORDER.index(_sev(f)) if _sev(f) in SEVERITY_ORDER else 9 for f in item[1])
+        return worst, -len(item[1]), item[0]
+
+    rows = []
+    for subject, fs in sorted(by_subject.items(), key=rank)[:limit]:
+        worst = min((_sev(f) for f in fs), key=lambda v: SEVERITY_ORDER.index(v) if v in SEVERITY_ORDER else 9)
+        rows.append({"subject": subject, "worst": worst, "findings": str(len(fs)),
+                     "rules": ", ".join(sorted({f.rule for f in fs}))})
+    return rows
 
 
-def escalation_view(analysis: Analysis, user: UserInfo) -> None:
-    st.caption("Escalation paths will be shown here.")
+def finding_row(f: Any) -> dict[str, str]:
+    return {"severity": _sev(f), "rule": f.rule, "title": f.title, "subject": _subject_text(f) or
+            str(getattr(f, "object", "") or ""), "scope": f"namespace {f.namespace}" if f.namespace else "cluster-wide",
+            "section": f.section, "message": f.message}
 
 
-def blast_radius_view(analysis: Analysis, user: UserInfo) -> None:
-    st.caption("Blast radius will be shown here.")
+def finding_detail(f: Any) -> None:
+    st.markdown(f"**{f.rule} · {f.title}** — {_sev(f)}")
+    st.write(f.message)
+    evidence = [{"evidence": e.describe(), "source": str(e.source) if e.source is not None else ""}
+                for e in f.evidence]
+    table(evidence, empty="No evidence recorded.")
+    if getattr(f, "blast_radius", ()):
+        st.markdown("Pods and workloads carrying this subject's token: " +
+                    ", ".join(f"`{w}`" for w in f.blast_radius))
+    if f.remediation:
+        st.info(f"Fix: {f.remediation}")
 
 
 def page_findings(analysis: Analysis) -> None:
     st.title("Findings")
-    st.caption("Risky permissions, with the evidence, filterable, and downloadable as Markdown, HTML, JSON or SARIF.")
-    report = audit_report(analysis)
-    if report is None:
+    st.caption("Risky permissions with their evidence. Filter them, open one, download them as Markdown, HTML, "
+               "JSON or SARIF (what you see: the filters apply to the downloads).")
+    if getattr(analysis, "audit", None) is None:
         st.info("The audit is not available in this version yet.")
         return
+    include_system = st.toggle("Include Kubernetes' own defaults", value=False, key="find_system",
+                               help="Findings about bootstrap roles, controllers and node identities (the "
+                                    "platform section) are left out unless this is on.")
+    report = audit_report(analysis, include_system)
+    findings = [f for f in report.findings if f.section != "excluded" and (include_system or f.section == "user")]
+    c1, c2, c3, c4 = st.columns(4)
+    severities = [s for s in SEVERITY_ORDER if any(_sev(f) == s for f in findings)]
+    chosen_sev = c1.multiselect("Severity", severities, default=severities, key="find_sev")
+    chosen_rules = c2.multiselect("Rule", sorted({f.rule for f in findings}), key="find_rule",
+                                  help="Empty: every rule")
+    namespaces = sorted({f.namespace or ALL_NAMESPACES for f in findings})
+    chosen_ns = c3.multiselect("Namespace", namespaces, key="find_ns", help="Empty: every namespace")
+    subject_text = c4.text_input("Subject contains", key="find_subject", help="e.g. ServiceAccount:ci/")
+    shown = [f for f in findings
+             if _sev(f) in chosen_sev
+             and (not chosen_rules or f.rule in chosen_rules)
+             and (not chosen_ns or (f.namespace or ALL_NAMESPACES) in chosen_ns)
+             and (not subject_text or subject_text.lower() in _subject_text(f).lower())]
+    shown.sort(key=lambda f: (SEVERITY_ORDER.index(_sev(f)) if _sev(f) in SEVERITY_ORDER else 9, f.rule,
+                              _subject_text(f)))
+    st.markdown(f"**{len(shown)}** of {len(findings)} finding(s).")
+    table([finding_row(f) for f in shown], empty="No findings match.")
+    if shown:
+        labels = [f"{_sev(f)} · {f.rule} · {_subject_text(f) or f.object or f.title} · "
+                  f"{f.namespace or 'cluster-wide'}" for f in shown]
+        pick = st.selectbox("Details of", range(len(shown)), format_func=lambda i: labels[i], key="find_pick")
+        with st.container(border=True):
+            finding_detail(shown[pick])
+    download_buttons(report, shown)
+
+
+def download_buttons(report: Any, shown: list[Any]) -> None:
+    try:
+        import analyzer.report as formats
+    except ImportError:
+        st.caption("Report downloads are not available in this version yet.")
+        return
+    filtered = dataclasses.replace(report, findings=tuple(shown))
+    st.subheader("Download")
+    cols = st.columns(4)
+    for col, (label, fn_name, file_name, mime) in zip(cols, (
+            ("Markdown", "to_markdown", "rbac-audit.md", "text/markdown"),
+            ("HTML", "to_html", "rbac-audit.html", "text/html"),
+            ("JSON", "to_json", "rbac-audit.json", "application/json"),
+            ("SARIF", "to_sarif", "rbac-audit.sarif", "application/sarif+json")), strict=True):
+        fn = getattr(formats, fn_name, None)
+        if fn is None:
+            continue
+        col.download_button(label, data=lambda fn=fn: fn(filtered), file_name=file_name, mime=mime,
+                            key=f"dl_{fn_name}", on_click="ignore", width="stretch")
+
+
+def escalation_view(analysis: Analysis, user: UserInfo) -> None:
+    """Shortest path from this subject to each sink it reaches (issue 6)."""
+    paths = analysis.paths_from(user)
+    if not paths:
+        st.success("No escalation path found from this subject to cluster-admin, system:masters, kube-system "
+                   "secrets, nodes or another namespace's admin.")
+        return
+    for p in paths:
+        potential = " (potential: depends on objects the input may lack)" if p.potential else ""
+        st.markdown(f"→ **{p.sink}** in {p.hops} step(s){potential}")
+        rows = []
+        for step in p.steps:
+            g = step.grant
+            rows.append({"from": step.source, "technique": step.technique, "to": step.target,
+                         "because": step.reason or step.detail,
+                         "via": f"{g.binding.kind} {_ns_name(g.binding.namespace, g.binding.name)} → {g.role.kind} "
+                                f"{g.role.name} → {g.rule.summary()}" if g is not None else "",
+                         "potential": "yes" if step.potential else ""})
+        table(rows)
+    show_diagram(analysis, "render_paths", paths)
+
+
+def blast_radius_view(analysis: Analysis, user: UserInfo) -> None:
+    """Identities this subject can become, namespaces it controls, pods carrying its token (issue 6)."""
+    br = analysis.blast_radius(user)
+    c1, c2, c3 = st.columns(3)
+    c1.metric("Identities it can become", len(br.identities))
+    c2.metric("Namespaces it controls", len(br.namespaces))
+    c3.metric("Pods with its token", len(br.pods))
+    if br.sinks:
+        st.warning("Reaches: " + ", ".join(br.sinks))
+    table([{"identity": i, "hops": str(h), "potential": "yes" if pot else ""} for i, h, pot in br.identities],
+          empty="It cannot become any other identity.")
+    if br.namespaces:
+        st.markdown("Controls namespaces: " + ", ".join(f"`{n}`" for n in br.namespaces))
+    if br.pods:
+        st.markdown("Its token is mounted in: " + ", ".join(f"`{p}`" for p in br.pods))
 
 
 def page_identity(analysis: Analysis) -> None:
