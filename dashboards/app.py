@@ -61,28 +61,44 @@ def sample_dir() -> Path | None:
     return None
 
 
-def cli_paths(argv: list[str] | None = None) -> list[str]:
-    """Paths given after ``--`` to ``streamlit run dashboards/app.py`` (``-f P`` or bare ``P``)."""
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class CommandLine:
+    """What ``rbac-analyzer dashboard`` passed after ``--``: paths, and a live context to open on."""
+
+    paths: tuple[str, ...] = ()
+    live: bool = False
+    context: str = ""
+    kubeconfig: str = ""
+
+
+def command_line(argv: list[str] | None = None) -> CommandLine:
+    """Parse ``-f P`` / bare ``P``, ``--live``, ``--context C``, ``--kubeconfig F`` given after ``--``."""
     argv = list(sys.argv if argv is None else argv)
     try:  # only our own command line: under a test runner argv belongs to someone else
         if not argv or Path(argv[0]).resolve() != Path(__file__).resolve():
-            return []
+            return CommandLine()
     except OSError:
-        return []
-    paths, args = [], argv[1:]
+        return CommandLine()
+    paths: list[str] = []
+    values = {"--context": "", "--kubeconfig": ""}
+    live = False
+    args = argv[1:]
     i = 0
     while i < len(args):
         a = args[i]
-        if a in ("-f", "--filename") and i + 1 < len(args):
-            paths.append(args[i + 1])
+        if a in ("-f", "--filename", *values) and i + 1 < len(args):
+            if a in values:
+                values[a] = args[i + 1]
+            else:
+                paths.append(args[i + 1])
             i += 2
             continue
-        if a.startswith("--filename="):
-            paths.append(a.split("=", 1)[1])
+        if a == "--live":
+            live = True
         elif not a.startswith("-"):
             paths.append(a)
         i += 1
-    return paths
+    return CommandLine(paths=tuple(paths), live=live, context=values["--context"], kubeconfig=values["--kubeconfig"])
 
 
 @st.cache_resource(show_spinner="Loading the policy…", max_entries=8)
@@ -91,25 +107,18 @@ def load_paths(paths_key: str) -> Analysis:
     return Analysis.from_paths([p for p in paths_key.split("\n") if p])
 
 
-def live_loader() -> Callable[..., Analysis] | None:
-    """The live-cluster constructor when live loading exists (issue 8), else None."""
-    for name in ("from_live", "from_cluster"):
-        fn = getattr(Analysis, name, None)
-        if callable(fn):
-            return fn
-    return None
+def live_available() -> bool:
+    """Live loading exists in this version (issue 8)."""
+    return callable(getattr(Analysis, "from_sources", None))
 
 
 @st.cache_resource(show_spinner="Reading the cluster…", max_entries=4, ttl=600)
 def load_live(context: str, kubeconfig_path: str) -> Analysis:
-    """One shared Analysis per (context name, kubeconfig path): names, not credentials."""
-    fn = live_loader()
-    if fn is None:
+    """One shared Analysis per (context name, kubeconfig path): names, never credentials. Exec plugins are
+    not run from the dashboard."""
+    if not live_available():
         raise AnalyzerError("live loading is not available in this version")
-    kwargs: dict[str, Any] = {"context": context or None}
-    if kubeconfig_path:
-        kwargs["kubeconfig"] = kubeconfig_path
-    return fn(**kwargs)
+    return Analysis.from_sources(live=True, kubeconfig=kubeconfig_path or None, context=context or None)
 
 
 def upload_analysis(files: list[Any]) -> Analysis:
@@ -131,10 +140,10 @@ def upload_analysis(files: list[Any]) -> Analysis:
 
 def choose_source() -> tuple[Analysis | None, str]:
     """Sidebar: pick and load a policy source. Returns (analysis or None, a one-line description)."""
-    given = cli_paths()
+    cmd = command_line()
     sample = sample_dir()
-    options = [SRC_SAMPLE, SRC_UPLOAD, SRC_PATH] + ([SRC_LIVE] if live_loader() else [])
-    default = SRC_PATH if given else SRC_SAMPLE
+    options = [SRC_SAMPLE, SRC_UPLOAD, SRC_PATH] + ([SRC_LIVE] if live_available() else [])
+    default = SRC_LIVE if cmd.live and live_available() else SRC_PATH if cmd.paths else SRC_SAMPLE
     st.sidebar.header("Policy")
     source = st.sidebar.radio("Source", options, index=options.index(default), key="source",
                               help="Where the RBAC policy comes from. Nothing is sent anywhere.")
@@ -156,7 +165,7 @@ def choose_source() -> tuple[Analysis | None, str]:
                 return None, ""
             return upload_analysis(files), f"{len(files)} uploaded file(s)"
         if source == SRC_PATH:
-            text = st.sidebar.text_area("Files or folders (one per line)", value="\n".join(given), key="paths",
+            text = st.sidebar.text_area("Files or folders (one per line)", value="\n".join(cmd.paths), key="paths",
                                         help="Paths on the machine running the dashboard; folders are read "
                                              "recursively.")
             paths = [p.strip() for p in text.splitlines() if p.strip()]
@@ -167,14 +176,19 @@ def choose_source() -> tuple[Analysis | None, str]:
                 load_paths.clear()
             return load_paths("\n".join(paths)), ", ".join(paths)
         if source == SRC_LIVE:
-            context = st.sidebar.text_input("Context", key="live_context", help="kubeconfig context (empty: current)")
-            kubeconfig = st.sidebar.text_input("Kubeconfig path", key="live_kubeconfig",
-                                               help="empty: $KUBECONFIG or ~/.kube/config")
-            if not st.sidebar.button("Connect", key="live_connect") and not st.session_state.get("_live_on"):
-                st.sidebar.info("Press Connect to read the cluster's RBAC policy.")
+            context = st.sidebar.text_input("Context", value=cmd.context, key="live_context",
+                                            help="kubeconfig context (empty: the current context)")
+            kubeconfig = st.sidebar.text_input("Kubeconfig path", value=cmd.kubeconfig, key="live_kubeconfig",
+                                               help="empty: $KUBECONFIG or ~/.kube/config. Exec plugins are not run.")
+            if st.sidebar.button("Connect", key="live_connect"):
+                st.session_state["_live_on"] = True
+            if not (cmd.live or st.session_state.get("_live_on")):
+                st.sidebar.info("Press Connect to read the cluster's RBAC policy (read-only list calls).")
                 return None, ""
-            st.session_state["_live_on"] = True
-            return load_live(context.strip(), kubeconfig.strip()), f"live cluster ({context or 'current context'})"
+            if st.sidebar.button("Read again", key="live_reload", help="Forget the cached copy of the cluster."):
+                load_live.clear()
+            analysis = load_live(context.strip(), kubeconfig.strip())
+            return analysis, f"the live cluster ({context.strip() or 'current context'})"
     except AnalyzerError as exc:
         st.sidebar.error(str(exc))
     return None, ""
@@ -301,6 +315,12 @@ def page_overview(analysis: Analysis, described: str) -> None:
             st.caption("Non-system subjects ranked by their most severe finding.")
             table(powerful_subjects(report), empty="No non-system subject holds a risky permission.")
 
+    if getattr(analysis, "render_namespace", None) is not None and analysis.namespace_names:
+        with st.expander("Diagram of one namespace", expanded=False):
+            ns = st.selectbox("Namespace", analysis.namespace_names, key="ov_ns",
+                              help="Everything bound in that namespace, and the workloads of its service accounts.")
+            show_diagram(analysis, "render_namespace", ns)
+
     st.subheader("Load issues")
     st.caption("Documents that could not be read as their kind were dropped; everything else loaded.")
     table([{"file": i.file, "document": str(i.document or ""), "line": str(i.line or ""), "field": i.field,
@@ -350,8 +370,7 @@ def page_who_can(analysis: Analysis) -> None:
     if analysis.inventory.incomplete:
         st.warning("Incomplete: could not read " + ", ".join(analysis.inventory.incomplete))
     with st.expander("Diagram", expanded=False):
-        show_diagram(analysis, "render_who_can", verb, target, namespace=None if all_ns else namespace,
-                     all_namespaces=all_ns, subresource=subresource)
+        show_diagram(analysis, "render_who_can", request)
 
 
 def subject_picker(analysis: Analysis, key: str, *, allow_custom: bool = True) -> UserInfo | None:
@@ -468,7 +487,8 @@ def page_subject(analysis: Analysis) -> None:
     else:
         blast_radius_view(analysis, user)
     with st.expander("Diagram", expanded=False):
-        show_diagram(analysis, "render_subject", user)
+        show_diagram(analysis, "render_subject", user,
+                     namespace=None if scope == ALL_NAMESPACES else scope)
 
 
 # -- pages over the audit (issue 5) and escalation paths (issue 6); each degrades to a one-line note ------

@@ -39,9 +39,8 @@ def _free_port() -> int:
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[str]:
     port = _free_port()
-    cmd = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true",
-           "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false",
-           "--server.fileWatcherType", "none", "--client.toolbarMode", "minimal"]  # no paths: the samples
+    # through the CLI command, as a user starts it; no -f: it opens on the sample policies
+    cmd = [sys.executable, "-m", "analyzer", "dashboard", "--headless", "--port", str(port)]
     log = (tmp_path / "streamlit.log").open("w")
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
                             env={**os.environ, "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"})
