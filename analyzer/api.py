@@ -263,6 +263,39 @@ class Analysis:
         """The resources × verbs table of one namespace's effective rules (wildcards kept literal)."""
         return AccessMatrix.from_grants(review.grants)
 
+    @staticmethod
+    def identities_from_upload(name: str, data: bytes) -> tuple[list[Any], list[str]]:
+        """An uploaded kubeconfig (every context), PEM client certificate or bearer token → (identity
+        reports, warnings), resolved offline as the API server would; never runs exec plugins.
+
+        The identity readers take file paths, so a certificate or kubeconfig is written, owner-only, into a
+        fresh temporary directory that is deleted before this returns; a kubeconfig's own file references
+        are dropped first (an upload never makes the server read its files). Nothing is kept.
+        """
+        import os
+        import tempfile
+
+        from .errors import IdentityError
+        from .loaders.uploads import read_credential_upload
+
+        try:
+            from .identity import audit_kubeconfig, resolve_identity
+        except ImportError:
+            raise IdentityError("identity resolution is not available in this version") from None
+        cred = read_credential_upload(name, data)
+        if cred.kind == "token":
+            return [resolve_identity(token=cred.text, env={})], list(cred.warnings)
+        with tempfile.TemporaryDirectory(prefix="rbac-analyzer-upload-") as tmp:
+            path = os.path.join(tmp, "kubeconfig" if cred.kind == "kubeconfig" else "client.crt")
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(cred.text)
+            if cred.kind == "certificate":
+                reports = [resolve_identity(cert_file=path, env={})]
+            else:
+                reports = audit_kubeconfig(path, env={})
+        return reports, list(cred.warnings)
+
     # -- the machine interface -------------------------------------------------------------------
     def review(self, sar: Mapping[str, Any]) -> dict[str, Any]:
         """Answer one SubjectAccessReview: a new dict, the input with ``status`` filled as the server does.

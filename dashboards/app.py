@@ -375,12 +375,14 @@ def page_who_can(analysis: Analysis) -> None:
 
 def subject_picker(analysis: Analysis, key: str, *, allow_custom: bool = True) -> UserInfo | None:
     """Pick a subject of the policy (or type a user and groups) → the UserInfo the API server would see."""
-    options = list(analysis.subject_ids) + ([CUSTOM_USER] if allow_custom else [])
+    uploaded: dict[str, UserInfo] = st.session_state.get("_identity_users", {})
+    options = list(uploaded) + list(analysis.subject_ids) + ([CUSTOM_USER] if allow_custom else [])
     if not options:
         st.info("The policy names no subjects.")
         return None
     choice = st.selectbox("Subject", options, key=f"{key}_subject",
-                          help="Users, groups and service accounts named by bindings, and every service account.")
+                          help="Users, groups and service accounts named by bindings, every service account, and "
+                               "identities uploaded on the Identity page.")
     if choice == CUSTOM_USER:
         c1, c2 = st.columns(2)
         user = c1.text_input("User name", value="", key=f"{key}_user",
@@ -394,6 +396,8 @@ def subject_picker(analysis: Analysis, key: str, *, allow_custom: bool = True) -
         except AnalyzerError as exc:
             st.error(str(exc))
             return None
+    if choice in uploaded:
+        return uploaded[choice]
     try:
         return analysis.user_for_subject(choice)
     except AnalyzerError as exc:
@@ -637,7 +641,9 @@ def escalation_view(analysis: Analysis, user: UserInfo) -> None:
                                 f"{g.role.name} → {g.rule.summary()}" if g is not None else "",
                          "potential": "yes" if step.potential else ""})
         table(rows)
-    show_diagram(analysis, "render_paths", paths)
+    if getattr(analysis, "render_paths", None) is not None:
+        with st.expander("Diagram of these paths", expanded=False):
+            show_diagram(analysis, "render_paths", paths)
 
 
 def blast_radius_view(analysis: Analysis, user: UserInfo) -> None:
@@ -652,16 +658,110 @@ def blast_radius_view(analysis: Analysis, user: UserInfo) -> None:
     table([{"identity": i, "hops": str(h), "potential": "yes" if pot else ""} for i, h, pot in br.identities],
           empty="It cannot become any other identity.")
     if br.namespaces:
-        st.markdown("Controls namespaces: " + ", ".join(f"`{n}`" for n in br.namespaces))
+        st.markdown("Controls namespaces: " + ", ".join("every namespace" if n == "*" else f"`{n}`"
+                                                         for n in br.namespaces))
     if br.pods:
         st.markdown("Its token is mounted in: " + ", ".join(f"`{p}`" for p in br.pods))
 
 
+def identity_available() -> bool:
+    return callable(getattr(Analysis, "identities_from_upload", None))
+
+
+def uploaded_identities(file: Any) -> tuple[list[Any], list[str]]:
+    """Reports for one uploaded credential, kept in this session only (claims and fingerprints, no secret)."""
+    data = file.getvalue()
+    key = hashlib.sha256(file.name.encode() + b"\0" + data).hexdigest()
+    held = st.session_state.get("_identity")
+    if held is not None and held[0] == key:
+        return held[1], held[2]
+    reports, warnings = Analysis.identities_from_upload(file.name, data)
+    st.session_state["_identity"] = (key, reports, warnings)
+    # Can I offers the resolved identities (user names and groups only) as subjects
+    st.session_state["_identity_users"] = {
+        f"{identity_label(r)} (uploaded)": r.user for r in reports if r.user is not None}
+    return reports, warnings
+
+
+def identity_label(r: Any) -> str:
+    who = r.user.username if r.user is not None else "unresolved"
+    return f"{r.context}: {who}" if r.context else who
+
+
+def power_text(analysis: Analysis, user: UserInfo | None) -> str:
+    if user is None:
+        return ""
+    fn = getattr(analysis, "power_of", None)
+    if fn is None:
+        return ""
+    p = fn(user)
+    return p.summary() if hasattr(p, "summary") else ""
+
+
 def page_identity(analysis: Analysis) -> None:
     st.title("Identity")
-    st.caption("Upload a kubeconfig, a client certificate or a token: who the API server would take it for, "
-               "its problems, and its power in this policy. Uploads are read in memory and never stored.")
-    st.info("Identity resolution is not available in this version yet.")
+    st.caption("Upload a kubeconfig, a client certificate (PEM) or a token: who the API server would take it for, "
+               "its problems, and its power in this policy. Resolved offline (exec plugins are never run); "
+               "uploads are read in memory, never stored, and forgotten when this browser tab closes.")
+    if not identity_available():
+        st.info("Identity resolution is not available in this version yet.")
+        return
+    file = st.file_uploader("Kubeconfig, certificate or token", key="identity_upload",
+                            help="A kubeconfig (every context is shown; use embedded *-data, file references are "
+                                 "not followed), a PEM client certificate, or a file holding a bearer token.")
+    if file is None:
+        st.info("Upload a credential to see who it is.")
+        return
+    try:
+        reports, warnings = uploaded_identities(file)
+    except AnalyzerError as exc:
+        st.error(str(exc))
+        return
+    for w in warnings:
+        st.warning(w)
+    rows = []
+    for r in reports:
+        user = r.user
+        rows.append({
+            "context": r.context or file.name,
+            "user": user.username if user is not None else "",
+            "groups": ", ".join(user.groups) if user is not None else "",
+            "credential": getattr(r, "credential_description", r.credential_type),
+            "accepted": "yes" if r.accepted else ("unknown offline" if not r.resolvable else "no"),
+            "problems": ", ".join(r.problems or r.rejected_because) or ("" if r.resolvable else r.unresolvable_reason),
+            "power in this policy": power_text(analysis, user) if r.resolvable else "",
+        })
+    st.subheader("Identities")
+    table(rows)
+    pick = 0
+    if len(reports) > 1:
+        pick = st.selectbox("Details of", range(len(reports)), format_func=lambda i: rows[i]["context"],
+                            key="identity_pick")
+    r = reports[pick]
+    with st.container(border=True):
+        if r.user is not None:
+            st.markdown(user_label(r.user))
+        if not r.resolvable:
+            st.warning(f"Cannot be decided offline: {r.unresolvable_reason}")
+        elif r.accepted:
+            st.success("The API server would accept this credential.")
+        else:
+            st.error("The API server would reject this credential: " + "; ".join(r.rejected_because))
+        if r.authenticated_as is not None and r.user is not None and r.authenticated_as != r.user:
+            st.markdown("Authenticates as " + user_label(r.authenticated_as) + ", then impersonates the user above.")
+        facts = [{"detail": k, "value": v} for k, v in r.facts]
+        if r.fingerprint:
+            facts.append({"detail": "fingerprint", "value": r.fingerprint})
+        if r.server:
+            facts.append({"detail": "server", "value": r.server})
+        table(facts, empty="")
+        for w in r.warnings:
+            st.caption(f"⚠ {w}")
+        if r.user is not None and r.resolvable:
+            st.caption("Pick it on the Can I page to ask what it may do, or see its escalation paths below.")
+            if getattr(analysis, "paths_from", None) is not None:
+                st.subheader("Escalation paths")
+                escalation_view(analysis, r.user)
 
 
 # ---------------------------------------------------------------------------------------------------------

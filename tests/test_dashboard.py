@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import importlib.util
 import io
 import sys
 import tarfile
@@ -154,11 +155,97 @@ def test_findings_and_identity_pages_render(app: AppTest) -> None:
         assert at.title[0].value == page
 
 
+HAS_AUDIT = hasattr(Analysis, "audit")
+HAS_PATHS = hasattr(Analysis, "paths_from") and hasattr(Analysis, "blast_radius")
+HAS_IDENTITY = importlib.util.find_spec("analyzer.identity") is not None
+
+
+@pytest.mark.skipif(not HAS_AUDIT, reason="the audit (issue 5) is not in this tree")
+def test_findings_filters_details_and_downloads(app: AppTest) -> None:
+    at = goto(app, "Findings")
+    rows = frame_values(at)
+    assert rows and {r["section"] for r in rows} == {"user"}
+    assert any(r["subject"] == "Group:ops" and r["severity"] == "critical" for r in rows)
+    at.multiselect(key="find_sev").set_value(["critical"]).run()
+    no_unexpected_errors(at)
+    assert {r["severity"] for r in frame_values(at)} == {"critical"}
+    at.text_input(key="find_subject").set_value("Group:ops").run()
+    assert {r["subject"] for r in frame_values(at)} == {"Group:ops"}
+    assert {b.label for b in at.download_button} >= {"Markdown", "HTML", "JSON", "SARIF"} if hasattr(
+        at, "download_button") else True
+    assert any("ops-admin" in r["evidence"] for r in frame_values(at, 1))  # the details' evidence table
+    goto(at, "Overview")
+    powerful = next(df.value.to_dict("records") for df in at.dataframe if "worst" in df.value.columns)
+    assert powerful[0]["subject"] == "Group:ops" and powerful[0]["worst"] == "critical"
+
+
+@pytest.mark.skipif(not HAS_PATHS, reason="escalation paths (issue 6) are not in this tree")
+def test_subject_escalation_paths_and_blast_radius(app: AppTest) -> None:
+    at = goto(app, "Subject")
+    at.selectbox(key="subj_subject").set_value("ServiceAccount:ci/deployer").run()
+    no_unexpected_errors(at)
+    assert "Escalation paths" in texts(at) and "Blast radius" in texts(at)
+    labels = {m.label for m in at.metric}
+    assert {"Identities it can become", "Namespaces it controls", "Pods with its token"} <= labels
+
+
+def _client_cert(cn: str, org: str) -> bytes:
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, org), x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=30))
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+            .sign(key, hashes.SHA256()))
+    return cert.public_bytes(serialization.Encoding.PEM)
+
+
+@pytest.mark.skipif(not HAS_IDENTITY, reason="identity resolution (issue 3) is not in this tree")
+def test_identity_upload_then_can_i_as_it(app: AppTest) -> None:
+    at = goto(app, "Identity")
+    at.file_uploader(key="identity_upload").upload("dave.crt", _client_cert("dave", "ops")).run()
+    no_unexpected_errors(at)
+    row = frame_values(at)[0]
+    assert row["user"] == "dave" and "ops" in row["groups"] and row["power in this policy"] == "cluster-admin equivalent"
+    assert "BEGIN" not in texts(at)  # the certificate itself is never shown
+    goto(at, "Can I")
+    assert at.selectbox(key="can_subject").value == "dave (uploaded)"
+    at.selectbox(key="can_ns").set_value("payments").run()
+    assert at.success and "Yes" in at.success[0].value
+
+
+def test_identity_upload_of_garbage_is_one_line(app: AppTest) -> None:
+    at = goto(app, "Identity")
+    if not at.file_uploader:
+        pytest.skip("identity resolution is not in this tree")
+    at.file_uploader(key="identity_upload").upload("notes.txt", b"hello: [unclosed").run()
+    no_unexpected_errors(at)
+    assert at.error
+
+
 def test_uploads_source(app: AppTest) -> None:
     at = app
     at.sidebar.radio(key="source").set_value("Upload files").run()
     no_unexpected_errors(at)
     assert at.info  # asks for an upload, no traceback, no analysis yet
+    blob = _zip({"policy/cluster.yaml": POLICY, "../escape.yaml": POLICY})
+    at.sidebar.file_uploader(key="uploads").upload("policy.zip", blob, "application/zip").run()
+    no_unexpected_errors(at)
+    issues = [r for df in at.dataframe for r in df.value.to_dict("records") if "problem" in r]
+    assert [r["file"] for r in issues] == ["policy.zip/../escape.yaml"]
+    goto(at, "Who can")
+    at.selectbox(key="who_ns").set_value("payments").run()
+    assert "User:alice" in {r["subject"] for r in frame_values(at)}
+    # the upload's Analysis lives in this session's state, not in a process-wide cache
+    assert at.session_state["_upload"][1].inventory.files == ["policy.zip/policy/cluster.yaml"]
 
 
 def test_bad_local_path_is_one_line(app: AppTest) -> None:

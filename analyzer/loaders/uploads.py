@@ -1,4 +1,4 @@
-"""Turn uploaded bytes (YAML, JSON, .gz, .zip, .tar, .tar.gz) into in-memory (name, text) documents, safely.
+"""Read uploads safely, in memory: manifests and archives → (name, text) documents; one credential → its kind.
 
 Nothing is written to disk. Archives are read member by member into memory with caps on the number of
 members, each member's size and the total decompressed size (decompression bombs), and members whose
@@ -15,12 +15,12 @@ import tarfile
 import zipfile
 import zlib
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..errors import LimitExceeded, ManifestError
 from ..model import LoadIssue
 
-__all__ = ["UploadLimits", "read_uploads", "MANIFEST_SUFFIXES"]
+__all__ = ["UploadLimits", "read_uploads", "MANIFEST_SUFFIXES", "CredentialUpload", "read_credential_upload"]
 
 logger = logging.getLogger(__name__)
 
@@ -220,3 +220,67 @@ def read_uploads(files: Iterable[tuple[str, bytes]], *, limits: UploadLimits | N
             issues.append(LoadIssue(file=name, document=0, field="", message=_short(exc)))
     logger.debug("uploads: %d documents, %d issues, %d bytes", len(texts), len(issues), budget.total)
     return texts, issues
+
+
+# -- credentials (Identity page): classify one uploaded file, keep nothing ----------------------------------
+
+_KUBECONFIG_FILE_KEYS = {
+    "users": ("client-certificate", "client-key", "tokenFile"),
+    "clusters": ("certificate-authority",),
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class CredentialUpload:
+    """An uploaded credential, classified: ``kind`` is kubeconfig, certificate or token.
+
+    ``text`` is the content to resolve (for a kubeconfig: re-serialised with every file reference removed,
+    so an uploaded document can never make the server read its own files). Not for logging.
+    """
+
+    kind: str
+    text: str = field(repr=False)
+    warnings: tuple[str, ...] = ()
+
+
+def read_credential_upload(name: str, data: bytes, *, max_bytes: int = 1024 * 1024) -> CredentialUpload:
+    """Uploaded kubeconfig / PEM certificate / bearer token → CredentialUpload; ``IdentityError`` otherwise."""
+    import yaml
+
+    from ..errors import IdentityError
+
+    if len(data) > max_bytes:
+        raise IdentityError(f"{name}: larger than {max_bytes} bytes; not a kubeconfig, certificate or token")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise IdentityError(f"{name}: not text (a kubeconfig, PEM certificate or token is text)") from None
+    if "-----BEGIN CERTIFICATE-----" in text:
+        return CredentialUpload(kind="certificate", text=text)
+    stripped = text.strip()
+    if stripped and len(stripped.split()) == 1 and ":" not in stripped:
+        return CredentialUpload(kind="token", text=stripped)
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError:
+        raise IdentityError(f"{name}: neither a kubeconfig (YAML), a PEM certificate nor a token") from None
+    if not isinstance(doc, dict) or not any(k in doc for k in ("contexts", "users", "clusters")):
+        raise IdentityError(f"{name}: neither a kubeconfig, a PEM certificate nor a token")
+    warnings: list[str] = []
+    for section, keys in _KUBECONFIG_FILE_KEYS.items():
+        entries = doc.get(section)
+        if not isinstance(entries, list):
+            continue
+        for entry in entries:
+            inner = entry.get(section[:-1]) if isinstance(entry, dict) else None
+            if not isinstance(inner, dict):
+                continue
+            for key in keys:
+                if key in inner:
+                    del inner[key]
+                    label = entry.get("name", "?") if isinstance(entry, dict) else "?"
+                    embedded = "token" if key == "tokenFile" else f"{key}-data"
+                    warnings.append(f"{section[:-1]} {label}: {key} names a file, which an upload cannot use; "
+                                    f"embed it as {embedded}")
+    return CredentialUpload(kind="kubeconfig", text=yaml.safe_dump(doc, sort_keys=False),
+                            warnings=tuple(dict.fromkeys(warnings)))
