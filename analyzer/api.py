@@ -272,16 +272,18 @@ class Analysis:
         fresh temporary directory that is deleted before this returns; a kubeconfig's own file references
         are dropped first (an upload never makes the server read its files). Nothing is kept.
         """
+        import importlib
         import os
         import tempfile
 
         from .errors import IdentityError
         from .loaders.uploads import read_credential_upload
 
-        try:
-            from .identity import audit_kubeconfig, resolve_identity
+        try:  # TODO(issue 3): a plain `from .identity import ...` once analyzer.identity is merged
+            identity = importlib.import_module(f"{__package__}.identity")
         except ImportError:
             raise IdentityError("identity resolution is not available in this version") from None
+        audit_kubeconfig, resolve_identity = identity.audit_kubeconfig, identity.resolve_identity
         cred = read_credential_upload(name, data)
         if cred.kind == "token":
             return [resolve_identity(token=cred.text, env={})], list(cred.warnings)
