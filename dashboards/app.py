@@ -464,7 +464,8 @@ def page_subject(analysis: Analysis) -> None:
     if cluster.all_powerful:
         st.error("Member of system:masters: every request is allowed, whatever RBAC says.")
     scopes = [ALL_NAMESPACES, *per_ns]
-    scope = st.radio("Scope", scopes, horizontal=True, key="subj_scope",
+    # a namespace's view includes the cluster-wide grants, so the first namespace says the most
+    scope = st.radio("Scope", scopes, index=1 if per_ns else 0, horizontal=True, key="subj_scope",
                      help="Namespaces listed are those where a RoleBinding applies to this subject. "
                           "Cluster-wide rules apply in every namespace too.")
     review = cluster if scope == ALL_NAMESPACES else per_ns[scope]
