@@ -303,17 +303,7 @@ def page_overview(analysis: Analysis, described: str) -> None:
     with left:
         st.subheader("Objects per kind")
         table([{"kind": k, "count": str(n)} for k, n in summary["kinds"].items()], empty="No objects loaded.")
-    with right:
-        st.subheader("Findings by severity")
-        report = audit_report(analysis) if getattr(analysis, "audit", None) is not None else None
-        if report is None:
-            st.caption("The audit is not available in this version yet.")
-        else:
-            st.caption("Your policy's findings (Kubernetes' own defaults left out); details on Findings.")
-            table([{"severity": s, "findings": str(n)} for s, n in findings_by_severity(report).items()])
-            st.subheader("Most powerful subjects")
-            st.caption("Non-system subjects ranked by their most severe finding.")
-            table(powerful_subjects(report), empty="No non-system subject holds a risky permission.")
+    findings_box = right.container()  # filled last: the audit of a big cluster takes a while the first time
 
     if getattr(analysis, "render_namespace", None) is not None and analysis.namespace_names:
         with st.expander("Diagram of one namespace", expanded=False):
@@ -329,6 +319,18 @@ def page_overview(analysis: Analysis, described: str) -> None:
     st.caption("Loaded as written, but the API server would reject or could not resolve them.")
     table([{"code": n.code, "where": f"{n.file}:{n.line}" if n.line else n.file, "message": n.message}
            for n in analysis.notices], empty="None.")
+
+    with findings_box:
+        st.subheader("Findings by severity")
+        report = audit_report(analysis) if getattr(analysis, "audit", None) is not None else None
+        if report is None:
+            st.caption("The audit is not available in this version yet.")
+            return
+        st.caption("Your policy's findings (Kubernetes' own defaults left out); details on Findings.")
+        table([{"severity": s, "findings": str(n)} for s, n in findings_by_severity(report).items()])
+        st.subheader("Most powerful subjects")
+        st.caption("Non-system subjects ranked by their most severe finding.")
+        table(powerful_subjects(report), empty="No non-system subject holds a risky permission.")
 
 
 def request_form(analysis: Analysis, key: str, *, default_verb: str = "get", default_resource: str = "secrets",
@@ -625,7 +627,8 @@ def download_buttons(report: Any, shown: list[Any]) -> None:
 
 def escalation_view(analysis: Analysis, user: UserInfo) -> None:
     """Shortest path from this subject to each sink it reaches (issue 6)."""
-    paths = analysis.paths_from(user)
+    with st.spinner("Searching escalation paths…"):
+        paths = analysis.paths_from(user)
     if not paths:
         st.success("No escalation path found from this subject to cluster-admin, system:masters, kube-system "
                    "secrets, nodes or another namespace's admin.")
@@ -649,7 +652,8 @@ def escalation_view(analysis: Analysis, user: UserInfo) -> None:
 
 def blast_radius_view(analysis: Analysis, user: UserInfo) -> None:
     """Identities this subject can become, namespaces it controls, pods carrying its token (issue 6)."""
-    br = analysis.blast_radius(user)
+    with st.spinner("Measuring the blast radius…"):
+        br = analysis.blast_radius(user)
     c1, c2, c3 = st.columns(3)
     c1.metric("Identities it can become", len(br.identities))
     c2.metric("Namespaces it controls", len(br.namespaces))
