@@ -138,11 +138,27 @@ def upload_analysis(files: list[Any]) -> Analysis:
     return analysis
 
 
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+def served_locally() -> bool:
+    """True when the server listens on loopback only, so whoever uses the browser is on this machine.
+
+    Otherwise (``--address 0.0.0.0``, or ``streamlit run`` without an address, which listens everywhere)
+    the dashboard does not let a visitor read other paths of this machine or use its kubeconfig: only
+    what was given on the command line.
+    """
+    return (st.get_option("server.address") or "") in LOOPBACK
+
+
 def choose_source() -> tuple[Analysis | None, str]:
     """Sidebar: pick and load a policy source. Returns (analysis or None, a one-line description)."""
     cmd = command_line()
     sample = sample_dir()
-    options = [SRC_SAMPLE, SRC_UPLOAD, SRC_PATH] + ([SRC_LIVE] if live_available() else [])
+    local = served_locally()
+    options = [SRC_SAMPLE, SRC_UPLOAD]
+    options += [SRC_PATH] if local or cmd.paths else []
+    options += [SRC_LIVE] if live_available() and (local or cmd.live) else []
     default = SRC_LIVE if cmd.live and live_available() else SRC_PATH if cmd.paths else SRC_SAMPLE
     st.sidebar.header("Policy")
     source = st.sidebar.radio("Source", options, index=options.index(default), key="source",
@@ -166,8 +182,12 @@ def choose_source() -> tuple[Analysis | None, str]:
             return upload_analysis(files), f"{len(files)} uploaded file(s)"
         if source == SRC_PATH:
             text = st.sidebar.text_area("Files or folders (one per line)", value="\n".join(cmd.paths), key="paths",
+                                        disabled=not local,
                                         help="Paths on the machine running the dashboard; folders are read "
                                              "recursively.")
+            if not local:  # a remote visitor must not read arbitrary files of this machine
+                st.sidebar.caption("Reachable from other machines: only the paths given on the command line.")
+                text = "\n".join(cmd.paths)
             paths = [p.strip() for p in text.splitlines() if p.strip()]
             if not paths:
                 st.sidebar.info("Type a file or folder path.")
@@ -176,10 +196,13 @@ def choose_source() -> tuple[Analysis | None, str]:
                 load_paths.clear()
             return load_paths("\n".join(paths)), ", ".join(paths)
         if source == SRC_LIVE:
-            context = st.sidebar.text_input("Context", value=cmd.context, key="live_context",
+            context = st.sidebar.text_input("Context", value=cmd.context, key="live_context", disabled=not local,
                                             help="kubeconfig context (empty: the current context)")
             kubeconfig = st.sidebar.text_input("Kubeconfig path", value=cmd.kubeconfig, key="live_kubeconfig",
+                                               disabled=not local,
                                                help="empty: $KUBECONFIG or ~/.kube/config. Exec plugins are not run.")
+            if not local:  # a remote visitor must not pick this machine's other contexts
+                context, kubeconfig = cmd.context, cmd.kubeconfig
             if st.sidebar.button("Connect", key="live_connect"):
                 st.session_state["_live_on"] = True
             if not (cmd.live or st.session_state.get("_live_on")):

@@ -8,6 +8,7 @@ import io
 import sys
 import tarfile
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,17 @@ ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "dashboards" / "app.py"
 DATA = ROOT / "tests" / "data" / "dashboard"
 TIMEOUT = 30
+
+
+@pytest.fixture(autouse=True)
+def loopback_server() -> Iterator[None]:
+    """As ``rbac-analyzer dashboard`` runs it: listening on 127.0.0.1 only."""
+    from streamlit import config
+
+    before = config.get_option("server.address")
+    config.set_option("server.address", "127.0.0.1")
+    yield
+    config.set_option("server.address", before)
 
 
 @pytest.fixture
@@ -253,6 +265,20 @@ def test_bad_local_path_is_one_line(app: AppTest) -> None:
     at.sidebar.text_area(key="paths").set_value("/no/such/dir").run()
     no_unexpected_errors(at)
     assert any("no such file" in str(e.value) for e in at.sidebar.error)
+
+
+def test_exposed_server_reads_only_command_line_paths(monkeypatch: pytest.MonkeyPatch) -> None:
+    from streamlit import config
+
+    config.set_option("server.address", "0.0.0.0")
+    monkeypatch.setattr(sys, "argv", [str(APP), "-f", str(DATA)])
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+    no_unexpected_errors(at)
+    assert at.sidebar.text_area(key="paths").disabled
+    assert "Live cluster" not in at.sidebar.radio(key="source").options
+    monkeypatch.setattr(sys, "argv", ["pytest"])
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+    assert at.sidebar.radio(key="source").options == ["Sample policies", "Upload files"]
 
 
 def test_opens_on_the_samples_without_arguments(monkeypatch: pytest.MonkeyPatch) -> None:
