@@ -458,7 +458,8 @@ def decision_view(decision: Decision) -> None:
 def page_can_i(analysis: Analysis) -> None:
     st.title("Can I")
     st.caption("Pick a subject and a request: yes or no, exactly as the API server decides, with the evidence "
-               "chain for a yes and the near misses for a no.")
+               "chain for a yes and the near misses for a no. A kubeconfig, certificate or token uploaded on the "
+               "Identity page is offered first.")
     user = subject_picker(analysis, "can")
     verb, target, namespace, subresource, all_ns = request_form(analysis, "can", default_verb="create",
                                                                 default_resource="pods", default_namespace="default")

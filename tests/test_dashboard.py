@@ -289,6 +289,13 @@ def test_opens_on_the_samples_without_arguments(monkeypatch: pytest.MonkeyPatch)
     for page in ("Overview", "Who can", "Can I", "Subject", "Findings", "Identity"):
         goto(at, page)
         no_unexpected_errors(at)
+    # the same answer as the library on the demo cluster
+    demo = Analysis.from_paths([str(ROOT / "sample_policies" / "demo-cluster")])
+    expected = {s.subject.id for s in demo.who_can("get", "secrets", namespace="payments")}
+    goto(at, "Who can")
+    at.selectbox(key="who_ns").set_value("payments").run()
+    assert {r["subject"] for r in frame_values(at)} == expected
+    assert {"ServiceAccount:web/legacy-cms", "User:alice@example.com", "Group:oncall"} <= expected
 
 
 # -- caching rules: no credential in a process-wide cache ------------------------------------------------
