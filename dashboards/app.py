@@ -231,6 +231,14 @@ def table(rows: list[dict[str, str]], *, empty: str = "Nothing to show.", height
     st.dataframe(rows, **kwargs)
 
 
+def short_path(text: str) -> str:
+    """A source location without this checkout's (or the working directory's) absolute prefix."""
+    for base in (str(ROOT), str(Path.cwd())):
+        if text.startswith(base + "/"):
+            return text[len(base) + 1:]
+    return text
+
+
 def _ns_name(namespace: str, name: str) -> str:
     return f"{namespace}/{name}" if namespace else name
 
@@ -242,7 +250,7 @@ def grant_row(g: Grant) -> dict[str, str]:
         "role": f"{r.kind} {_ns_name(r.namespace, r.name)}" + (" (aggregated)" if r.aggregation_rule is not None else ""),
         "scope": f"namespace {g.namespace}" if g.namespace else "cluster-wide",
         "rule": f"#{g.rule_index + 1}: {g.rule.summary()}",
-        "source": str(b.source),
+        "source": short_path(str(b.source)),
     }
 
 
@@ -270,7 +278,7 @@ def near_miss_row(m: NearMiss) -> dict[str, str]:
         "role": f"{b.role_ref.kind} {b.role_ref.name}",
         "rule": m.rule.summary() if m.rule is not None else "",
         "why not": m.detail or ", ".join(m.reasons),
-        "source": str(b.source),
+        "source": short_path(str(b.source)),
     }
 
 
@@ -336,11 +344,11 @@ def page_overview(analysis: Analysis, described: str) -> None:
 
     st.subheader("Load issues")
     st.caption("Documents that could not be read as their kind were dropped; everything else loaded.")
-    table([{"file": i.file, "document": str(i.document or ""), "line": str(i.line or ""), "field": i.field,
+    table([{"file": short_path(i.file), "document": str(i.document or ""), "line": str(i.line or ""), "field": i.field,
             "problem": i.message} for i in analysis.load_issues], empty="None: every document loaded.")
     st.subheader("Notices")
     st.caption("Loaded as written, but the API server would reject or could not resolve them.")
-    table([{"code": n.code, "where": f"{n.file}:{n.line}" if n.line else n.file, "message": n.message}
+    table([{"code": n.code, "where": short_path(f"{n.file}:{n.line}" if n.line else n.file), "message": n.message}
            for n in analysis.notices], empty="None.")
 
     with findings_box:
@@ -580,7 +588,7 @@ def finding_row(f: Any) -> dict[str, str]:
 def finding_detail(f: Any) -> None:
     st.markdown(f"**{f.rule} · {f.title}** — {_sev(f)}")
     st.write(f.message)
-    evidence = [{"evidence": e.describe(), "source": str(e.source) if e.source is not None else ""}
+    evidence = [{"evidence": e.describe(), "source": short_path(str(e.source)) if e.source is not None else ""}
                 for e in f.evidence]
     table(evidence, empty="No evidence recorded.")
     if getattr(f, "blast_radius", ()):
