@@ -53,7 +53,7 @@ def streamlit_command(paths: list[str], *, port: int = 8501, address: str = "127
     cmd = [sys.executable, "-m", "streamlit", "run", str(app_path()),
            "--server.port", str(port), "--server.address", address,
            "--browser.gatherUsageStats", "false", "--client.toolbarMode", "minimal",
-           "--server.fileWatcherType", "none"]
+           "--server.fileWatcherType", "none", "--server.maxUploadSize", "64"]  # MB, as the upload reader's cap
     if headless:
         cmd += ["--server.headless", "true"]
     cmd.append("--")
