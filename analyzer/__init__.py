@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from .api import Analysis
-from .errors import AnalyzerError, LimitExceeded, ManifestError, UsageError
+from .errors import AnalyzerError, IdentityError, LimitExceeded, ManifestError, UsageError
+from .identity import resolve_connection, resolve_identity
 from .loaders.manifests import Limits, load_manifests, parse_rule
-from .model import PolicyRule, Request, Subject, UserInfo
+from .model import IdentityReport, PolicyRule, Request, Subject, UserInfo
 from .semantics import (
     aggregate_cluster_roles,
     aggregated_rules,
@@ -23,8 +24,9 @@ from .semantics import (
 __version__ = "0.1.0"
 
 __all__ = [
-    "Analysis", "AnalyzerError", "LimitExceeded", "Limits", "ManifestError", "PolicyRule", "Request", "Subject",
+    "Analysis", "AnalyzerError", "IdentityError", "IdentityReport", "LimitExceeded", "Limits", "ManifestError", "PolicyRule", "Request", "Subject",
     "UsageError", "UserInfo", "__version__", "aggregate_cluster_roles", "aggregated_rules", "applies_to",
     "covers", "impersonated_user", "load_manifests", "make_sa_username", "non_resource_url_covers",
-    "parse_rule", "rule_allows", "sa_matches_username", "sa_user_info", "split_sa_username",
+    "parse_rule", "resolve_connection", "resolve_identity", "rule_allows", "sa_matches_username", "sa_user_info",
+    "split_sa_username",
 ]

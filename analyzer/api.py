@@ -3,27 +3,39 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import cached_property
 from typing import Any
 
+import graphviz
+import networkx as nx
+
 from . import queries
 from .errors import UsageError
+from .graph import DangerCache, build_graph, namespace_view, overview, subject_view, who_can_view
+from .identity import impersonation_requests
 from .loaders.manifests import Limits, load_manifests, load_texts
 from .loaders.uploads import UploadLimits, read_uploads
 from .model import (
     Decision,
+    IdentityReport,
+    Impersonation,
     Inventory,
+    KubeObject,
     LoadIssue,
     Notice,
+    Power,
     Request,
     RulesReview,
+    ServiceAccount,
     Subject,
     SubjectAccess,
     UserInfo,
     parse_subject_id,
 )
 from .model.access import AccessMatrix
+from .render.dot import to_digraph
 from .semantics import (
     PolicyIndex,
     ResourceCatalog,
@@ -264,7 +276,7 @@ class Analysis:
         return AccessMatrix.from_grants(review.grants)
 
     @staticmethod
-    def identities_from_upload(name: str, data: bytes) -> tuple[list[Any], list[str]]:
+    def identities_from_upload(name: str, data: bytes) -> tuple[list[IdentityReport], list[str]]:
         """An uploaded kubeconfig (every context), PEM client certificate or bearer token → (identity
         reports, warnings), resolved offline as the API server would; never runs exec plugins.
 
@@ -272,18 +284,12 @@ class Analysis:
         fresh temporary directory that is deleted before this returns; a kubeconfig's own file references
         are dropped first (an upload never makes the server read its files). Nothing is kept.
         """
-        import importlib
         import os
         import tempfile
 
-        from .errors import IdentityError
+        from .identity import audit_kubeconfig, resolve_identity
         from .loaders.uploads import read_credential_upload
 
-        try:  # TODO(issue 3): a plain `from .identity import ...` once analyzer.identity is merged
-            identity = importlib.import_module(f"{__package__}.identity")
-        except ImportError:
-            raise IdentityError("identity resolution is not available in this version") from None
-        audit_kubeconfig, resolve_identity = identity.audit_kubeconfig, identity.resolve_identity
         cred = read_credential_upload(name, data)
         if cred.kind == "token":
             return [resolve_identity(token=cred.text, env={})], list(cred.warnings)
@@ -297,6 +303,105 @@ class Analysis:
             else:
                 reports = audit_kubeconfig(path, env={})
         return reports, list(cred.warnings)
+
+    # -- credentials: what can this identity do? (issue 3) ----------------------------------------
+    def impersonation_checks(self, real: UserInfo, impersonation: Impersonation) -> list[Decision]:
+        """One decision per ``impersonate`` check the API server makes for the real caller (§7.5)."""
+        return [self.check(real, req) for req in impersonation_requests(impersonation)]
+
+    def power_of(self, user: UserInfo) -> Power:
+        """Cluster-admin equivalent? Admin in which namespaces? Secrets readable where? Asked of the policy."""
+        allows = self.index.allows
+        if allows(user, Request(verb="*", resource="*", api_group="*")):
+            return Power(cluster_admin=True, has_permissions=True)
+        applying = self.index.bindings_applying_anywhere(user)
+        namespaces = sorted({b.namespace for b, _ in applying if b.kind == "RoleBinding"})
+        # Admin of a namespace: everything there, or what the bootstrap 'admin' role is known for.
+        markers = (Request(verb="create", resource="rolebindings", api_group="rbac.authorization.k8s.io"),
+                   Request(verb="create", resource="pods"), Request(verb="get", resource="secrets"),
+                   Request(verb="delete", resource="deployments", api_group="apps"))
+
+        def admin_in(ns: str) -> bool:
+            if allows(user, Request(verb="*", resource="*", api_group="*", namespace=ns)):
+                return True
+            return all(allows(user, dataclasses.replace(m, namespace=ns)) for m in markers)
+
+        secrets_everywhere = allows(user, Request(verb="get", resource="secrets"))
+        admin_everywhere = all(allows(user, m) for m in markers)  # cluster-wide: through ClusterRoleBindings
+        return Power(
+            admin_all_namespaces=admin_everywhere,
+            admin_namespaces=() if admin_everywhere else tuple(ns for ns in namespaces if admin_in(ns)),
+            secrets_cluster_wide=secrets_everywhere,
+            secrets_namespaces=() if secrets_everywhere else tuple(
+                ns for ns in namespaces if allows(user, Request(verb="get", resource="secrets", namespace=ns))),
+            has_permissions=bool(applying),
+        )
+    # -- the permission graph and diagrams (issue 4) ----------------------------------------------------
+    @cached_property
+    def graph(self) -> nx.MultiDiGraph:
+        """The whole policy as a MultiDiGraph (``analyzer.graph.build_graph``); built once."""
+        return build_graph(self.inventory, self.index, self.workloads)
+
+    @cached_property
+    def _danger(self) -> DangerCache:
+        return DangerCache()
+
+    @cached_property
+    def _by_namespace(self) -> dict[str, tuple[list[ServiceAccount], list[KubeObject]]]:
+        """Service accounts and other objects per namespace (one pass), so a namespace view reads only its own."""
+        out: dict[str, tuple[list[ServiceAccount], list[KubeObject]]] = {}
+        for sa in self.inventory.service_accounts:
+            out.setdefault(sa.namespace, ([], []))[0].append(sa)
+        for o in self.inventory.objects:
+            if o.namespace:
+                out.setdefault(o.namespace, ([], []))[1].append(o)
+        return out
+
+    def subject_graph(self, subject: str | Subject | UserInfo, *, explicit_groups: Sequence[str] = (),
+                      namespace: str | None = None, max_nodes: int = 150) -> nx.MultiDiGraph:
+        """What one subject can do, as a view graph. ``subject``: ``User:alice``, ``Group:dev``,
+        ``ServiceAccount:ns/name``, or a UserInfo (e.g. from ``impersonate``; ``explicit_groups`` are the
+        groups asked for, the others are drawn as implied)."""
+        if isinstance(subject, UserInfo):
+            return subject_view(self.index, subject, explicit_groups=explicit_groups, namespace=namespace,
+                                max_nodes=max_nodes, danger=self._danger)
+        s = parse_subject_id(subject) if isinstance(subject, str) else subject
+        return subject_view(self.index, subject_as_user(s), subject=s, explicit_groups=explicit_groups,
+                            namespace=namespace, max_nodes=max_nodes, danger=self._danger)
+
+    def render_subject(self, subject: str | Subject | UserInfo, *, explicit_groups: Sequence[str] = (),
+                       namespace: str | None = None, max_nodes: int = 150, legend: bool = True) -> graphviz.Digraph:
+        """Diagram: subject → (implied) groups → bindings → roles → rules, one frame per namespace."""
+        return to_digraph(self.subject_graph(subject, explicit_groups=explicit_groups, namespace=namespace,
+                                             max_nodes=max_nodes), legend=legend)
+
+    def who_can_graph(self, request: Request, *, max_nodes: int = 150) -> nx.MultiDiGraph:
+        subjects, errors = self.who_can_request(request)
+        return who_can_view(request, subjects, errors=errors, max_nodes=max_nodes, danger=self._danger)
+
+    def render_who_can(self, request: Request, *, max_nodes: int = 150, legend: bool = True) -> graphviz.Digraph:
+        """Diagram: every subject that can do ``request`` (``parse_request``), through bindings and roles."""
+        return to_digraph(self.who_can_graph(request, max_nodes=max_nodes), legend=legend)
+
+    def namespace_graph(self, namespace: str, *, max_nodes: int = 200) -> nx.MultiDiGraph:
+        sas, objects = self._by_namespace.get(namespace, ([], []))
+        if "workloads" in self.__dict__:  # already extracted for the whole policy
+            workloads = [w for w in self.workloads if w.namespace == namespace]
+        else:  # only this namespace's pods and templates: a focused view stays fast on a huge policy
+            workloads = extract_workloads(Inventory(service_accounts=sas, objects=objects))
+        return namespace_view(self.index, namespace, service_accounts=sas, workloads=workloads,
+                              max_nodes=max_nodes, danger=self._danger)
+
+    def render_namespace(self, namespace: str, *, max_nodes: int = 200, legend: bool = True) -> graphviz.Digraph:
+        """Diagram: everything bound in one namespace, and the workloads running as its service accounts."""
+        return to_digraph(self.namespace_graph(namespace, max_nodes=max_nodes), legend=legend)
+
+    def overview_graph(self, *, max_nodes: int = 150) -> nx.MultiDiGraph:
+        return overview(self.index, max_nodes=max_nodes, danger=self._danger)
+
+    def render_overview(self, *, max_nodes: int = 150, legend: bool = True) -> graphviz.Digraph:
+        """Diagram: the whole policy, collapsed (bootstrap system: roles grouped, "+N more", ``max_nodes``)."""
+        return to_digraph(self.overview_graph(max_nodes=max_nodes), legend=legend)
 
     # -- the machine interface -------------------------------------------------------------------
     def review(self, sar: Mapping[str, Any]) -> dict[str, Any]:

@@ -10,12 +10,32 @@ from typing import TextIO
 
 from .. import __version__
 from ..errors import AnalyzerError
-from . import can_i, dashboard, load, review, who_can
+from . import (
+    can_i,
+    dashboard,
+    graph,
+    kubeconfig_audit,
+    load,
+    render,
+    review,
+    who_can,
+    whoami,
+)
 
 __all__ = ["main", "build_parser", "COMMANDS"]
 
 # Each module registers its subcommand(s); the order is the order of `--help`.
-COMMANDS = (load, who_can, can_i, review, dashboard)
+COMMANDS = (
+    load,
+    who_can,
+    can_i,
+    review,
+    whoami,
+    kubeconfig_audit,
+    graph,
+    render,
+    dashboard,
+)
 
 DESCRIPTION = """Kubernetes RBAC analyzer: who can do what, where - exactly as the API server decides it.
 

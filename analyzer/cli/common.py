@@ -4,23 +4,36 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
 import yaml
 
 from ..api import Analysis
-from ..errors import UsageError
+from ..errors import IdentityError, UsageError
+from ..identity import (
+    AuthenticatorOptions,
+    TokenOptions,
+    load_token_auth_file,
+    load_verify_keys,
+    read_token_argument,
+    resolve_identity,
+)
+from ..identity.kubeconfig import read_file_bytes
 from ..loaders.manifests import Limits
-from ..model import UserInfo
+from ..model import IdentityReport, UserInfo
 
 __all__ = [
-    "add_input_options", "add_namespace_options", "add_as_options", "add_output_option", "load_analysis",
+    "add_input_options", "add_namespace_options", "add_as_options", "add_authenticator_options",
+    "authenticator_options", "credential_identity", "add_output_option", "load_analysis",
     "report_load_problems", "asker", "dump", "Printer", "progress_printer", "EXIT_OK", "EXIT_NO", "EXIT_USAGE",
 ]
 
 EXIT_OK, EXIT_NO, EXIT_USAGE = 0, 1, 2
+
+logger = logging.getLogger(__name__)
 
 
 def add_input_options(p: argparse.ArgumentParser, *, required: bool = False) -> None:
@@ -51,6 +64,66 @@ def add_as_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--kubeconfig", default=None, metavar="FILE",
                    help="kubeconfig whose context identity is the asker when --as is not given (never contacts a cluster)")
     p.add_argument("--context", default=None, metavar="NAME", help="kubeconfig context (default: current-context)")
+    p.add_argument("--cert", default=None, metavar="FILE",
+                   help="client certificate (PEM) whose identity (CN, O) is the asker when --as is not given")
+    p.add_argument("--token", default=None, metavar="FILE|-",
+                   help="file holding a bearer token (- for stdin) whose identity is the asker when --as is not given")
+    p.add_argument("--allow-exec", action="store_true",
+                   help="run the kubeconfig's exec credential plugin to learn who it is (never done otherwise)")
+
+
+def add_authenticator_options(p: argparse.ArgumentParser) -> None:
+    """The API server's authentication settings that decide who a credential is (all optional)."""
+    g = p.add_argument_group("API server authentication settings (to decide offline what the server would)")
+    g.add_argument("--client-ca", default=None, metavar="FILE",
+                   help="the API server's --client-ca-file (default: assume the kubeconfig's certificate-authority)")
+    g.add_argument("--verify-with", action="append", default=[], metavar="FILE",
+                   help="public key (PEM), certificate or JWKS to verify token signatures (repeatable)")
+    g.add_argument("--oidc-issuer-url", default="", metavar="URL", help="the API server's --oidc-issuer-url")
+    g.add_argument("--oidc-client-id", default="", metavar="ID", help="the API server's --oidc-client-id")
+    g.add_argument("--oidc-username-claim", default="", metavar="CLAIM",
+                   help="the API server's --oidc-username-claim (e.g. email, sub)")
+    g.add_argument("--oidc-username-prefix", default=None, metavar="PREFIX",
+                   help="the API server's --oidc-username-prefix ('-' for none; default: ISSUER# unless the claim is email)")
+    g.add_argument("--oidc-groups-claim", default="", metavar="CLAIM", help="the API server's --oidc-groups-claim")
+    g.add_argument("--oidc-groups-prefix", default="", metavar="PREFIX", help="the API server's --oidc-groups-prefix")
+    g.add_argument("--anonymous-auth", choices=["true", "false"], default="true",
+                   help="the API server's --anonymous-auth: are requests without a credential system:anonymous? "
+                        "(default: true)")
+    g.add_argument("--token-auth-file", default=None, metavar="FILE",
+                   help="the API server's static token file (CSV token,user,uid,\"group1,group2\")")
+
+
+def authenticator_options(args: argparse.Namespace) -> AuthenticatorOptions:
+    """``AuthenticatorOptions`` from the flags ``add_authenticator_options``/``add_as_options`` add."""
+    ca_path = getattr(args, "client_ca", None)
+    client_ca = read_file_bytes(ca_path, "--client-ca") if ca_path else None
+    tf = getattr(args, "token_auth_file", None)
+    tokens = TokenOptions(
+        verify_keys=load_verify_keys(getattr(args, "verify_with", []) or []),
+        oidc_issuer_url=getattr(args, "oidc_issuer_url", "") or "",
+        oidc_client_id=getattr(args, "oidc_client_id", "") or "",
+        oidc_username_claim=getattr(args, "oidc_username_claim", "") or "",
+        oidc_username_prefix=getattr(args, "oidc_username_prefix", None),
+        oidc_groups_claim=getattr(args, "oidc_groups_claim", "") or "",
+        oidc_groups_prefix=getattr(args, "oidc_groups_prefix", "") or "",
+        static_tokens=load_token_auth_file(tf) if tf else {},
+        static_tokens_source=tf or "",
+    )
+    return AuthenticatorOptions(client_ca=client_ca, client_ca_source=ca_path or "", tokens=tokens,
+                                anonymous_auth=getattr(args, "anonymous_auth", "true") != "false",
+                                allow_exec=bool(getattr(args, "allow_exec", False)))
+
+
+def credential_identity(args: argparse.Namespace, *, as_user: str | None = None, as_groups: Sequence[str] = (),
+                        as_uid: str | None = None) -> IdentityReport:
+    """Resolve ``--kubeconfig/--context`` or ``--cert/--token`` offline (kubectl's default kubeconfig otherwise)."""
+    token_arg = getattr(args, "token", None)
+    return resolve_identity(kubeconfig=getattr(args, "kubeconfig", None), context=getattr(args, "context", None),
+                            cert_file=getattr(args, "cert", None),
+                            token=read_token_argument(token_arg) if token_arg else None,
+                            options=authenticator_options(args), as_user=as_user, as_groups=as_groups,
+                            as_uid=as_uid)
 
 
 def add_output_option(p: argparse.ArgumentParser, choices: list[str], default: str) -> None:
@@ -100,19 +173,33 @@ def report_load_problems(analysis: Analysis, args: argparse.Namespace, err: Text
     return None
 
 
-# The identity of "me" from a kubeconfig is resolved by analyzer.identity when present; this hook lets the
-# CLI stay thin: it returns the effective UserInfo or raises UsageError.
 def asker(args: argparse.Namespace, analysis: Analysis) -> UserInfo:
-    """The user a command asks as: ``--as``/``--as-group`` (built like impersonation), else the kubeconfig."""
+    """The user a command asks as: ``--as``/``--as-group`` (built like impersonation), else the identity of
+    ``--cert``/``--token`` or the kubeconfig context (kubectl's selection), resolved offline as the API server
+    would see it (implied groups, impersonation). Never contacts a cluster."""
     if args.as_groups and not args.as_user:
         raise UsageError("--as-group requires --as (the API server refuses groups without a user)")
     if args.as_user:
         return analysis.impersonate(args.as_user, args.as_groups)
-    resolver = getattr(analysis, "identity_user", None)
-    if resolver is not None:
-        return resolver(kubeconfig=getattr(args, "kubeconfig", None), context=getattr(args, "context", None),
-                        cert=getattr(args, "cert", None), token=getattr(args, "token", None))
-    raise UsageError("who is asking? give --as USER (or --as system:serviceaccount:NS:NAME)")
+    explicit = any(getattr(args, k, None) for k in ("kubeconfig", "context", "cert", "token"))
+    try:
+        report = credential_identity(args)
+    except IdentityError as exc:
+        if explicit:
+            raise
+        raise UsageError(f"who is asking? give --as USER (or --as system:serviceaccount:NS:NAME), or --kubeconfig "
+                         f"({exc})") from None
+    if not report.resolvable or report.user is None:
+        raise UsageError(f"cannot tell offline who {_where(report)} is: {report.unresolvable_reason or 'unknown'}; "
+                         "give --as USER")
+    if not report.accepted:
+        logger.warning("the API server would reject %s (%s); answering for the identity it maps to, %s",
+                       _where(report), "; ".join(report.rejected_because), report.user.username)
+    return report.user
+
+
+def _where(report: IdentityReport) -> str:
+    return f"context {report.context!r}" if report.context else (report.source or "the credential")
 
 
 def dump(data: Any, fmt: str, out: TextIO) -> None:

@@ -6,6 +6,7 @@ Inputs live in ``model.rbac``, answers in ``model.results``; later layers add th
 
 from __future__ import annotations
 
+from .identity import CREDENTIAL_TYPES, IdentityReport, Impersonation, Power
 from .rbac import (
     RBAC_GROUP,
     Binding,
@@ -37,6 +38,7 @@ from .results import (
 )
 
 __all__ = [
+    "CREDENTIAL_TYPES", "IdentityReport", "Impersonation", "Power",
     "RBAC_GROUP", "Binding", "Decision", "EdgeKind", "Grant", "Inventory", "KubeObject", "LabelRequirement",
     "LabelSelector", "LoadIssue", "NearMiss", "Notice", "PolicyRule", "Request", "Role", "RoleRef", "RulesReview",
     "ServiceAccount", "Severity", "SourceRef", "Subject", "SubjectAccess", "UserInfo", "node_id", "parse_subject_id",

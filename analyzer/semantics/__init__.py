@@ -6,9 +6,19 @@ matches rules, subjects or URLs itself.
 
 from __future__ import annotations
 
-from .aggregation import aggregate_cluster_roles, aggregated_rules, selector_matches
+from .aggregation import aggregate_cluster_roles, aggregated_rules, aggregation_sources, selector_matches
 from .authorizer import Authorization, LocatedSubject, PolicyIndex
 from .covers import breakdown_rule, covers, non_resource_url_covers, rule_covers
+from .danger import (
+    ADMIN,
+    DANGERS,
+    Danger,
+    danger_severity,
+    danger_titles,
+    is_admin_equivalent,
+    rule_dangers,
+    rules_dangers,
+)
 from .describe import allowed_reason, denied_reason, describe_subject, go_quote, not_found_error
 from .matching import (
     api_group_matches,
@@ -39,7 +49,8 @@ from .subjects import (
 )
 
 __all__ = [
-    "ALL_SERVICE_ACCOUNTS", "ANONYMOUS", "AUTHENTICATED", "BUILTIN_RESOURCES", "POD_CONTROLLERS",
+    "ADMIN", "ALL_SERVICE_ACCOUNTS", "ANONYMOUS", "DANGERS", "Danger", "aggregation_sources", "danger_severity",
+    "danger_titles", "is_admin_equivalent", "rule_dangers", "rules_dangers", "AUTHENTICATED", "BUILTIN_RESOURCES", "POD_CONTROLLERS",
     "SA_PREFIX", "SYSTEM_MASTERS", "UNAUTHENTICATED",
     "Authorization", "LocatedSubject", "PolicyIndex", "ResourceCatalog", "ResourceType",
     "aggregate_cluster_roles", "aggregated_rules", "allowed_reason", "api_group_matches", "applies_to",

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from ..model import LabelSelector, Notice, PolicyRule, Role
 
-__all__ = ["selector_matches", "aggregated_rules", "aggregate_cluster_roles"]
+__all__ = ["selector_matches", "aggregated_rules", "aggregate_cluster_roles", "aggregation_sources"]
 
 MAX_ROUNDS = 100
 
@@ -108,3 +108,22 @@ def aggregate_cluster_roles(roles: Sequence[Role]) -> tuple[list[Role], list[Not
         ))
     result = [current[r.name] if r.kind == "ClusterRole" and cluster.get(r.name) is r else r for r in roles]
     return result, notices
+
+
+def aggregation_sources(roles: Sequence[Role]) -> dict[str, tuple[str, ...]]:
+    """For each aggregating ClusterRole, the ClusterRoles its selectors pick (name order, no repeats).
+
+    These are the roles whose rules it carries (the AGGREGATES edges of the graph).
+    """
+    cluster = sorted((r for r in roles if r.kind == "ClusterRole"), key=lambda r: r.name)
+    out: dict[str, tuple[str, ...]] = {}
+    for role in cluster:
+        if role.aggregation_rule is None:
+            continue
+        picks: dict[str, None] = {}
+        for selector in role.aggregation_rule:
+            for other in cluster:
+                if other.name != role.name and selector_matches(selector, other.labels):
+                    picks.setdefault(other.name, None)
+        out[role.name] = tuple(picks)
+    return out
