@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import datetime
+import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import graphviz
 import networkx as nx
@@ -19,6 +21,7 @@ from .loaders.manifests import Limits, load_manifests, load_texts
 from .loaders.uploads import UploadLimits, read_uploads
 from .model import (
     Decision,
+    Exclusion,
     IdentityReport,
     Impersonation,
     Inventory,
@@ -26,6 +29,7 @@ from .model import (
     LoadIssue,
     Notice,
     Power,
+    Report,
     Request,
     RulesReview,
     ServiceAccount,
@@ -46,9 +50,14 @@ from .semantics import (
 )
 from .workloads import Workload, extract_workloads
 
+if TYPE_CHECKING:
+    from .rules import RuleContext
+
 __all__ = ["Analysis", "Progress"]
 
 Progress = Callable[[str, int, int], None]
+
+logger = logging.getLogger(__name__)
 
 
 class Analysis:
@@ -420,6 +429,75 @@ class Analysis:
         if decision.reason:
             status["reason"] = decision.reason
         out["status"] = status
+        return out
+
+    # == audit: risk rules → Report (issue 5) ===================================================
+    @cached_property
+    def rule_context(self) -> RuleContext:
+        """What the rules ask (policy index, catalog, workloads), with caches shared by every audit."""
+        from .rules import RuleContext
+
+        return RuleContext(inventory=self.inventory, index=self.index, catalog=self.catalog,
+                           workloads=self.workloads)
+
+    def audit(self, *, include_system: bool = False, exclusions: Sequence[Exclusion] = (),
+              baseline: Iterable[str] = (), today: datetime.date | None = None) -> Report:
+        """Run every rule (and other finding sources) → Report with user / platform / excluded sections.
+
+        Cached per arguments. ``exclusions`` from ``audit.load_exclusions``; ``baseline``: finding ids of a
+        previous report (``audit.load_baseline``) that are left out.
+
+        Example::
+
+            report = a.audit()
+            [f.rule for f in report.user if f.severity == "critical"]
+        """
+        from .audit import build_report
+
+        key = (include_system, tuple(exclusions), frozenset(baseline), today)
+        cache: dict[tuple[Any, ...], Report] = self.__dict__.setdefault("_audit_cache", {})
+        if key not in cache:
+            cache[key] = build_report(self.rule_context, include_system=include_system, exclusions=key[1],
+                                      baseline=key[2], today=today, inputs=tuple(self.inventory.files))
+        return cache[key]
+
+    @staticmethod
+    def load_exclusions(path: str) -> tuple[Exclusion, ...]:
+        """Read an exclusions YAML file (``UsageError`` with a one-line message when it is unusable)."""
+        from .audit import load_exclusions
+
+        return load_exclusions(path)
+
+    @staticmethod
+    def load_baseline(path: str) -> frozenset[str]:
+        """The finding ids of a previous ``audit -o json`` report."""
+        from .audit import load_baseline
+
+        return load_baseline(path)
+
+    @staticmethod
+    def rule_catalog() -> list[dict[str, Any]]:
+        """Every rule's id, title, severity, description, remediation and references."""
+        from .rules import ALL_RULES
+
+        return [r.to_dict() for r in ALL_RULES]
+
+    def subject_diagrams(self, subjects: Iterable[str]) -> dict[str, str]:
+        """SVG diagrams of subjects (id → SVG text) for the HTML report: only when ``analyzer.render``
+        provides ``Analysis.render_subject`` and Graphviz ``dot`` is installed; otherwise empty."""
+        import shutil
+
+        render = getattr(self, "render_subject", None)
+        if render is None or shutil.which("dot") is None:
+            return {}
+        out: dict[str, str] = {}
+        for sid in dict.fromkeys(subjects):
+            try:
+                graph = render(sid)
+                svg = graph.pipe(format="svg") if hasattr(graph, "pipe") else graph
+                out[sid] = svg.decode("utf-8") if isinstance(svg, bytes) else str(svg)
+            except Exception as exc:  # a diagram is decoration: never fail the report for it
+                logger.debug("no diagram for %s: %s", sid, exc)
         return out
 
 

@@ -25,7 +25,7 @@ from .semantics import (
     verb_matches,
 )
 
-__all__ = ["who_can", "check", "permissions_of", "near_misses"]
+__all__ = ["who_can", "who_can_by_namespace", "check", "permissions_of", "near_misses"]
 
 
 def _display_subject(grant: Grant) -> Subject:
@@ -168,3 +168,21 @@ def permissions_of(index: PolicyIndex, user: UserInfo, namespace: str = "") -> R
     grants, errors = index.rules_for(user, namespace)
     return RulesReview(namespace=namespace, grants=tuple(grants), incomplete=bool(errors),
                        evaluation_error=", ".join(dict.fromkeys(errors)))
+
+
+def who_can_by_namespace(index: PolicyIndex, request: Request) -> dict[str, list[SubjectAccess]]:
+    """For a namespaced request shape: namespace → the subjects its RoleBindings let do it there (merged as
+    in ``who_can``). Together with ``who_can`` at namespace "" this answers every namespace in one pass."""
+    out: dict[str, list[SubjectAccess]] = {}
+    for ns, grants in index.role_binding_grants(request).items():
+        merged: dict[tuple[str, str, str], list[Grant]] = {}
+        subjects: dict[tuple[str, str, str], Subject] = {}
+        for g in grants:
+            s = _display_subject(g)
+            key = (s.kind, s.namespace, s.name)
+            if key not in merged:
+                merged[key] = []
+                subjects[key] = s
+            merged[key].append(g)
+        out[ns] = [SubjectAccess(subject=subjects[k], grants=tuple(gl)) for k, gl in merged.items()]
+    return out

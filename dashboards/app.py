@@ -580,9 +580,7 @@ def powerful_subjects(report: Any, limit: int = 10) -> list[dict[str, str]]:
 
 
 def finding_row(f: Any) -> dict[str, str]:
-    return {"severity": _sev(f), "rule": f.rule, "title": f.title, "subject": _subject_text(f) or
-            str(getattr(f, "object", "") or ""), "scope": f"namespace {f.namespace}" if f.namespace else "cluster-wide",
-            "section": f.section, "message": f.message}
+    return f.as_row()
 
 
 def finding_detail(f: Any) -> None:

@@ -11,6 +11,7 @@ from typing import TextIO
 from .. import __version__
 from ..errors import AnalyzerError
 from . import (
+    audit,
     can_i,
     dashboard,
     graph,
@@ -18,6 +19,7 @@ from . import (
     load,
     render,
     review,
+    rules,
     who_can,
     whoami,
 )
@@ -34,6 +36,8 @@ COMMANDS = (
     kubeconfig_audit,
     graph,
     render,
+    audit,
+    rules,
     dashboard,
 )
 

@@ -6,6 +6,7 @@ Inputs live in ``model.rbac``, answers in ``model.results``; later layers add th
 
 from __future__ import annotations
 
+from .findings import SECTIONS, Evidence, Exclusion, Finding, Report, finding_id, severity_from_text
 from .identity import CREDENTIAL_TYPES, IdentityReport, Impersonation, Power
 from .rbac import (
     RBAC_GROUP,
@@ -38,6 +39,7 @@ from .results import (
 )
 
 __all__ = [
+    "SECTIONS", "Evidence", "Exclusion", "Finding", "Report", "finding_id", "severity_from_text",
     "CREDENTIAL_TYPES", "IdentityReport", "Impersonation", "Power",
     "RBAC_GROUP", "Binding", "Decision", "EdgeKind", "Grant", "Inventory", "KubeObject", "LabelRequirement",
     "LabelSelector", "LoadIssue", "NearMiss", "Notice", "PolicyRule", "Request", "Role", "RoleRef", "RulesReview",
