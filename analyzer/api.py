@@ -431,6 +431,70 @@ class Analysis:
         out["status"] = status
         return out
 
+    # -- live clusters and snapshots (issue 8) ---------------------------------------------------
+    @classmethod
+    def from_sources(cls, paths: Sequence[str] = (), *, live: bool = False, connection: Any = None,
+                     kubeconfig: str | None = None, context: str | None = None, allow_exec: bool = False,
+                     default_namespace: str = "default", limits: Limits | None = None,
+                     on_progress: Progress | None = None, fetch_options: Any = None) -> Analysis:
+        """The live cluster (``live=True`` or a ``connection``) and/or files, in one inventory.
+
+        Cluster objects are read first; a file object with the same kind, namespace and name replaces
+        the live one (a ``duplicate`` notice says so), so ``--live -f change.yaml`` answers "what if I
+        applied this". Without ``live``/``connection`` nothing talks to a cluster.
+        """
+        from .loaders.cluster import add_cluster_objects, fetch_cluster
+        from .loaders.manifests import ParseContext, finish
+
+        ctx = ParseContext(default_namespace=default_namespace)
+        if live or connection is not None:
+            conn = connection if connection is not None else cls.live_connection(kubeconfig, context, allow_exec)
+            add_cluster_objects(ctx, fetch_cluster(conn, options=fetch_options, on_progress=on_progress))
+        if paths:
+            load_manifests(paths, default_namespace=default_namespace, limits=limits, on_progress=on_progress,
+                           context=ctx)
+        else:
+            finish(ctx)
+        return cls(ctx.inventory)
+
+    @staticmethod
+    def live_connection(kubeconfig: str | None = None, context: str | None = None, allow_exec: bool = False) -> Any:
+        """The API server connection of a kubeconfig context (``analyzer.identity.kubeconfig``), or the pod's
+        own service account when no kubeconfig exists and it runs in a cluster (as client-go does).
+        ``exec`` plugins and auth-providers run only with ``allow_exec``."""
+        import os
+
+        from .identity import kubeconfig as kc
+
+        if kubeconfig is None and context is None:
+            paths, _explicit = kc.kubeconfig_paths(None)
+            if not any(os.path.exists(p) for p in paths):
+                conn = kc.in_cluster_connection()
+                if conn is not None:
+                    return conn
+        return kc.resolve_connection(kubeconfig, context, allow_exec=allow_exec)
+
+    @staticmethod
+    def server_user(connection: Any = None, *, kubeconfig: str | None = None, context: str | None = None,
+                    allow_exec: bool = False) -> UserInfo:
+        """Who the API server says the credential is (SelfSubjectReview)."""
+        from .loaders.cluster import self_subject_review
+
+        conn = connection if connection is not None else Analysis.live_connection(kubeconfig, context, allow_exec)
+        return self_subject_review(conn)
+
+    def snapshot(self) -> dict[str, Any]:
+        """The inventory as one ``List`` with the ``rbacAnalyzer`` header (clusterVersion, capturedAt, ...)."""
+        from .loaders.snapshot import snapshot_document
+
+        return snapshot_document(self.inventory)
+
+    def write_snapshot(self, path: str) -> str:
+        """Write :meth:`snapshot` to ``path`` (.yaml, .yaml.gz or .json); returns the format written."""
+        from .loaders.snapshot import write_snapshot
+
+        return write_snapshot(self.snapshot(), path)
+
     # == audit: risk rules → Report (issue 5) ===================================================
     @cached_property
     def rule_context(self) -> RuleContext:
@@ -459,6 +523,8 @@ class Analysis:
         if key not in cache:
             cache[key] = build_report(self.rule_context, include_system=include_system, exclusions=key[1],
                                       baseline=key[2], today=today, inputs=tuple(self.inventory.files))
+            if self.inventory.incomplete:  # say in every report what a live read could not list
+                cache[key] = dataclasses.replace(cache[key], incomplete=tuple(self.inventory.incomplete))
         return cache[key]
 
     @staticmethod

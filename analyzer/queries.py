@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import heapq
+
 from .model import (
     Binding,
     Decision,
@@ -18,6 +20,7 @@ from .semantics import (
     SYSTEM_MASTERS,
     PolicyIndex,
     api_group_matches,
+    applies_to,
     not_found_error,
     resource_matches,
     resource_name_matches,
@@ -126,37 +129,130 @@ def _mismatches(rule: PolicyRule, binding: Binding, request: Request) -> list[st
     return reasons
 
 
+def _rule_reasons(rule: PolicyRule, request: Request) -> tuple[str, ...] | None:
+    """What stops ``rule`` itself from allowing ``request``, the binding's namespace aside (None: unrelated).
+
+    Resource requests: any of subresource, verb, apiGroup, resourceNames. URLs: ("verb",), ("path",) or
+    ("", ) meaning allowed; "path" only counts when nothing else does, as in ``_mismatches``.
+    """
+    if not request.resource_request:
+        if not rule.non_resource_urls:
+            return None
+        if not any(u == "*" or request.path.startswith(u.rstrip("*")) or u.rstrip("*").startswith(request.path)
+                   for u in rule.non_resource_urls if u):
+            return None
+        if not verb_matches(rule, request.verb):
+            return ("verb",)
+        probe = Request(verb=request.verb, path=request.path, resource_request=False)
+        return ("path",) if not rule_allows(rule, probe) else ()
+    reasons: list[str] = []
+    base = request.resource
+    if resource_matches(rule, request.combined_resource, request.subresource):
+        pass
+    elif any(r == base or r.partition("/")[0] == base for r in rule.resources):
+        reasons.append("subresource")
+    else:
+        return None
+    if not verb_matches(rule, request.verb):
+        reasons.append("verb")
+    if not api_group_matches(rule, request.api_group):
+        reasons.append("apiGroup")
+    if not resource_name_matches(rule, request.name):
+        reasons.append("resourceNames")
+    return tuple(reasons)
+
+
 def near_misses(index: PolicyIndex, user: UserInfo, request: Request, *, limit: int = 20) -> list[NearMiss]:
-    """The user's bindings whose rule would match but for one thing, and its bindings to missing roles."""
+    """The user's bindings whose rule would match but for one thing, and its bindings to missing roles.
+
+    The same answers as ``_mismatches`` per (binding, rule), computed once per rule and skipping
+    bindings whose role has no candidate rule (a subject bound in thousands of namespaces stays cheap).
+    """
     out: list[NearMiss] = []
-    for binding, subject in index.bindings_applying_anywhere(user):
+    # per rules tuple: the rules that miss by at most one thing besides the namespace, with those reasons
+    per_role: dict[int, list[tuple[PolicyRule, tuple[str, ...]]]] = {}
+    url_request = not request.resource_request
+    relevant: list[list[Binding]] = []
+    for group in index.binding_groups_anywhere(user):
+        rules = group.rules
+        if rules is None:  # missing role: a near miss where the binding is consulted
+            relevant.append(group.bindings)
+            continue
+        cands = per_role.get(id(rules))
+        if cands is None:
+            cands = per_role[id(rules)] = [(rule, r) for rule in index.rules_about(rules, request)
+                                           if (r := _rule_reasons(rule, request)) is not None and len(r) <= 1]
+        if not cands:
+            continue
+        # a RoleBinding elsewhere only adds "namespace": useful only if some rule misses by nothing else
+        elsewhere = any(not base or (url_request and base == ("path",)) for _, base in cands)
+        if elsewhere:
+            relevant.append(group.bindings)
+        else:
+            relevant.append(group.by_namespace.get("", []) if url_request else
+                            [*group.by_namespace.get("", ()), *group.by_namespace.get(request.namespace, ())])
+    merged = relevant[0] if len(relevant) == 1 else heapq.merge(*relevant, key=index.position)
+    last = None
+    for binding in merged:
+        if binding is last:  # reached through two of the user's names
+            continue
+        last = binding
         role = index.role_for(binding)
         if role is None:
             if binding.kind == "ClusterRoleBinding" or binding.namespace == request.namespace:
-                out.append(NearMiss(binding=binding, subject=subject, reasons=("missing-role",),
-                                    detail=not_found_error(binding)))
+                subject = _subject_of(binding, user)
+                if subject is not None:
+                    out.append(NearMiss(binding=binding, subject=subject, reasons=("missing-role",),
+                                        detail=not_found_error(binding)))
             continue
-        for rule in role.rules:
-            reasons = _mismatches(rule, binding, request)
-            if reasons is None or len(reasons) != 1:
+        cands = per_role[id(role.rules)]
+        if url_request:
+            ns_miss = binding.kind == "RoleBinding"
+        else:
+            ns_miss = binding.kind == "RoleBinding" and binding.namespace != request.namespace
+        subject: Subject | None = None
+        for rule, base in cands:
+            if ns_miss:
+                if base and not (url_request and base == ("path",)):
+                    continue
+                why = "namespace"
+            elif len(base) == 1:
+                why = base[0]
+            else:
                 continue
-            why = reasons[0]
-            detail = {
-                "namespace": (f"granted only in namespace {binding.namespace}" if binding.namespace
-                              else "granted cluster-wide") if binding.kind == "RoleBinding" else "",
-                "verb": f"verbs are {', '.join(rule.verbs) or 'none'}",
-                "apiGroup": f"API groups are {', '.join(repr(g) for g in rule.api_groups) or 'none'}",
-                "resourceNames": f"only for names {', '.join(rule.resource_names)}",
-                "subresource": f"resources are {', '.join(rule.resources)}",
-                "path": f"URLs are {', '.join(rule.non_resource_urls)}",
-            }.get(why, "")
-            if why == "namespace" and binding.kind == "RoleBinding":
-                detail = (f"RoleBinding applies only in namespace {binding.namespace}" if request.namespace
-                          else f"RoleBinding applies only in namespace {binding.namespace}, not cluster-wide")
+            if subject is None:
+                subject = _subject_of(binding, user)
+                if subject is None:
+                    break
+            detail = _detail(why, rule, binding, request)
             out.append(NearMiss(binding=binding, subject=subject, reasons=(why,), role=role, rule=rule, detail=detail))
             if len(out) >= limit:
                 return out
     return out
+
+
+def _detail(why: str, rule: PolicyRule, binding: Binding, request: Request) -> str:
+    """The one-line explanation of a near miss (only the one needed is formatted)."""
+    if why == "namespace":
+        return (f"RoleBinding applies only in namespace {binding.namespace}" if request.namespace
+                else f"RoleBinding applies only in namespace {binding.namespace}, not cluster-wide")
+    if why == "verb":
+        return f"verbs are {', '.join(rule.verbs) or 'none'}"
+    if why == "apiGroup":
+        return f"API groups are {', '.join(repr(g) for g in rule.api_groups) or 'none'}"
+    if why == "resourceNames":
+        return f"only for names {', '.join(rule.resource_names)}"
+    if why == "subresource":
+        return f"resources are {', '.join(rule.resources)}"
+    if why == "path":
+        return f"URLs are {', '.join(rule.non_resource_urls)}"
+    return ""
+
+
+def _subject_of(binding: Binding, user: UserInfo) -> Subject | None:
+    i = applies_to(binding.subjects, user.username, user.groups,
+                   binding.namespace if binding.kind == "RoleBinding" else "")
+    return binding.subjects[i] if i >= 0 else None
 
 
 def permissions_of(index: PolicyIndex, user: UserInfo, namespace: str = "") -> RulesReview:

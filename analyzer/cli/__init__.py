@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from typing import TextIO
@@ -20,6 +21,7 @@ from . import (
     render,
     review,
     rules,
+    snapshot,
     who_can,
     whoami,
 )
@@ -38,6 +40,7 @@ COMMANDS = (
     render,
     audit,
     rules,
+    snapshot,
     dashboard,
 )
 
@@ -80,3 +83,14 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: T
         return 130
     except BrokenPipeError:
         return 0
+    except (RecursionError, MemoryError) as exc:
+        err.write(f"error: input too large or too deeply nested ({type(exc).__name__})\n")
+        return 2
+    except Exception as exc:  # never a traceback for a user; the type says which bug to report
+        if os.environ.get("RBAC_ANALYZER_DEBUG"):
+            raise
+        logging.getLogger(__name__).debug("internal error", exc_info=True)
+        first = (str(exc).splitlines() or [""])[0][:200]
+        err.write(f"error: internal error ({type(exc).__name__}: {first}); please report it "
+                  "(RBAC_ANALYZER_DEBUG=1 shows the traceback)\n")
+        return 2

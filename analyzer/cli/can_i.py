@@ -87,10 +87,20 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.quiet:
         return EXIT_OK if d.allowed else EXIT_NO
     if args.output != "text":
-        dump(decision_to_review(d), args.output, out)
+        review = decision_to_review(d)
+        if a.inventory.incomplete:
+            review["incomplete"] = list(a.inventory.incomplete)
+        dump(review, args.output, out)
     else:
         _print_decision(d, out)
+        _print_incomplete(a, out)
     return EXIT_OK if d.allowed else EXIT_NO
+
+
+def _print_incomplete(a: Analysis, out: TextIO) -> None:
+    # a "no" (or a short list) may be wrong when part of the policy could not be read
+    if a.inventory.incomplete:
+        out.write(f"incomplete: could not read {', '.join(a.inventory.incomplete)}\n")
 
 
 def run_what_can(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -196,8 +206,10 @@ def _list(a: Analysis, user: UserInfo, args: argparse.Namespace, out: TextIO) ->
     if args.all_namespaces:
         cluster, per_ns = a.rules_everywhere(user)
         if args.output != "text":
-            dump({"clusterWide": cluster.to_status(), "namespaces": {ns: r.to_status() for ns, r in per_ns.items()}},
-                 args.output, out)
+            data = {"clusterWide": cluster.to_status(), "namespaces": {ns: r.to_status() for ns, r in per_ns.items()}}
+            if a.inventory.incomplete:
+                data["incomplete"] = list(a.inventory.incomplete)
+            dump(data, args.output, out)
             return EXIT_OK
         rows = _status_rows(cluster, "cluster")
         errors = [e for r in (cluster, *per_ns.values()) if r.evaluation_error for e in r.evaluation_error.split(", ")]
@@ -207,14 +219,18 @@ def _list(a: Analysis, user: UserInfo, args: argparse.Namespace, out: TextIO) ->
         ns = args.namespace if args.namespace is not None else "default"
         review = a.rules_for(user, namespace=ns)
         if args.output != "text":
-            dump({"apiVersion": "authorization.k8s.io/v1", "kind": "SubjectRulesReview",
-                  "spec": {"namespace": ns}, "status": review.to_status()}, args.output, out)
+            data = {"apiVersion": "authorization.k8s.io/v1", "kind": "SubjectRulesReview",
+                    "spec": {"namespace": ns}, "status": review.to_status()}
+            if a.inventory.incomplete:
+                data["incomplete"] = list(a.inventory.incomplete)
+            dump(data, args.output, out)
             return EXIT_OK
         errors = review.evaluation_error.split(", ") if review.evaluation_error else []
         rows = _status_rows(review, "cluster" if not ns else ns)
         rows = [r if r[5].startswith("RoleBinding") else ["cluster", *r[1:]] for r in rows]
     errors = list(dict.fromkeys(errors))
     out.write(f"{user.username or '(member)'} (groups: {', '.join(user.groups) or 'none'})\n")
+    _print_incomplete(a, out)
     for error in errors:
         out.write(f"note: a binding of this user refers to a missing role: {error}\n")
     if not rows:

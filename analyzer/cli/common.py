@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any, TextIO
@@ -12,7 +13,7 @@ from typing import Any, TextIO
 import yaml
 
 from ..api import Analysis
-from ..errors import IdentityError, UsageError
+from ..errors import AnalyzerError, IdentityError, ManifestError, UsageError
 from ..identity import (
     AuthenticatorOptions,
     TokenOptions,
@@ -32,7 +33,6 @@ __all__ = [
 ]
 
 EXIT_OK, EXIT_NO, EXIT_USAGE = 0, 1, 2
-
 logger = logging.getLogger(__name__)
 
 
@@ -47,6 +47,25 @@ def add_input_options(p: argparse.ArgumentParser, *, required: bool = False) -> 
     g.add_argument("--strict", action="store_true", help="exit 2 when any document could not be loaded")
     g.add_argument("--max-file-size", type=int, default=None, metavar="BYTES",
                    help="refuse input files larger than this (default 256 MiB)")
+    g.add_argument("--live", action="store_true",
+                   help="read the policy from the cluster of the kubeconfig context (or in-cluster), alone or with -f")
+    _add_kubeconfig_options(p)
+
+
+def _add_kubeconfig_options(p: argparse.ArgumentParser) -> None:
+    # Input and --as options both take --kubeconfig/--context(/--allow-exec): added here only when missing,
+    # and a later add_as_options may redefine them ("resolve": the later definition wins, same dest).
+    p.conflict_handler = p._optionals.conflict_handler = "resolve"
+    have = p._option_string_actions
+    if "--kubeconfig" not in have:
+        p.add_argument("--kubeconfig", default=None, metavar="FILE",
+                       help="kubeconfig for --live and for the asker when --as is not given (default: $KUBECONFIG, "
+                            "~/.kube/config)")
+    if "--context" not in have:
+        p.add_argument("--context", default=None, metavar="NAME", help="kubeconfig context (default: current-context)")
+    if "--allow-exec" not in have:
+        p.add_argument("--allow-exec", action="store_true",
+                       help="let the kubeconfig run exec credential plugins / auth-providers (off by default)")
 
 
 def add_namespace_options(p: argparse.ArgumentParser) -> None:
@@ -69,7 +88,8 @@ def add_as_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--token", default=None, metavar="FILE|-",
                    help="file holding a bearer token (- for stdin) whose identity is the asker when --as is not given")
     p.add_argument("--allow-exec", action="store_true",
-                   help="run the kubeconfig's exec credential plugin to learn who it is (never done otherwise)")
+                   help="run the kubeconfig's exec credential plugin (to learn who it is, and for --live); "
+                        "never done otherwise")
 
 
 def add_authenticator_options(p: argparse.ArgumentParser) -> None:
@@ -138,18 +158,46 @@ def progress_printer(stream: TextIO | None = None) -> Callable[[str, int, int], 
 
     def show(stage: str, done: int, total: int) -> None:
         end = "\n" if done >= total else ""
-        stream.write(f"\r{stage}: {done}/{total} files{end}")
+        unit = " files" if stage == "loading" else ""
+        stream.write(f"\r{stage}: {done}/{total}{unit}\x1b[K{end}")
         stream.flush()
 
     return show
 
 
+def _load_live(args: argparse.Namespace) -> Analysis:
+    """``--live``: the cluster of the kubeconfig context (or in-cluster) together with the ``-f`` inputs."""
+    limits = Limits(max_file_bytes=args.max_file_size) if getattr(args, "max_file_size", None) else None
+    return Analysis.from_sources(getattr(args, "paths", []) or [], live=True,
+                                 kubeconfig=getattr(args, "kubeconfig", None), context=getattr(args, "context", None),
+                                 allow_exec=bool(getattr(args, "allow_exec", False)),
+                                 default_namespace=getattr(args, "default_namespace", "default"), limits=limits,
+                                 on_progress=progress_printer())
+
+
 def load_analysis(args: argparse.Namespace) -> Analysis:
     """Load the ``-f`` inputs (no inputs: an empty policy)."""
-    limits = Limits(max_file_bytes=args.max_file_size) if getattr(args, "max_file_size", None) else None
+    max_size = getattr(args, "max_file_size", None)
+    if max_size is not None and max_size <= 0:
+        raise UsageError("--max-file-size must be a positive number of bytes")
+    if getattr(args, "live", False):
+        return _load_live(args)
+    limits = Limits(max_file_bytes=max_size) if max_size else None
     paths = getattr(args, "paths", []) or []
-    return Analysis.from_paths(paths, default_namespace=getattr(args, "default_namespace", "default"),
-                               limits=limits, on_progress=progress_printer())
+    try:
+        return Analysis.from_paths(paths, default_namespace=getattr(args, "default_namespace", "default"),
+                                   limits=limits, on_progress=progress_printer())
+    except AnalyzerError:
+        raise
+    except (RecursionError, MemoryError) as exc:
+        raise ManifestError(f"inputs too large or too deeply nested to load ({type(exc).__name__})") from None
+    except Exception as exc:  # hostile input must never end in a traceback; the type names the bug
+        if os.environ.get("RBAC_ANALYZER_DEBUG"):
+            raise
+        logger.debug("unexpected error while loading", exc_info=True)
+        first = (str(exc).splitlines() or [""])[0][:200]
+        raise ManifestError(f"could not load the inputs: unexpected {type(exc).__name__}: {first} "
+                            "(please report it; RBAC_ANALYZER_DEBUG=1 shows the traceback)") from None
 
 
 def report_load_problems(analysis: Analysis, args: argparse.Namespace, err: TextIO) -> int | None:

@@ -32,9 +32,15 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         data["loadIssues"] = [i.to_dict() for i in a.load_issues]
         data["notices"] = [n.to_dict() for n in a.notices]
         data["incomplete"] = list(a.inventory.incomplete)
+        if a.inventory.metadata:
+            data["source"] = dict(a.inventory.metadata)
         dump(data, args.output, out)
     else:
         out.write(f"Loaded {s['objects']} objects from {s['files']} file(s), {s['namespaces']} namespace(s)\n")
+        meta = a.inventory.metadata
+        if meta.get("context") or meta.get("clusterVersion"):
+            out.write(f"Cluster: context {meta.get('context') or '(unnamed)'}, {meta.get('clusterVersion') or 'version unknown'}, "
+                      f"read at {meta.get('capturedAt') or '(unknown)'}\n")
         for kind, n in s["kinds"].items():
             out.write(f"  {kind:<34} {n:>6}\n")
         if s["aggregatedClusterRoles"]:

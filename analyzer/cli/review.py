@@ -57,5 +57,8 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             code = EXIT_USAGE
             err.write(f"{args.reviews}: document {doc}: {answered['status']['evaluationError']}\n")
         items.append(answered)
-    dump({"apiVersion": "v1", "kind": "List", "items": items}, args.output, out)
+    result: dict = {"apiVersion": "v1", "kind": "List", "items": items}
+    if a.inventory.incomplete:  # a denial may be wrong when part of the policy could not be read
+        result["incomplete"] = list(a.inventory.incomplete)
+    dump(result, args.output, out)
     return code

@@ -6,6 +6,7 @@ import argparse
 from typing import Any, TextIO
 
 from ..api import Analysis
+from ..errors import UsageError
 from ..model import Decision, IdentityReport, UserInfo
 from .common import (
     EXIT_OK,
@@ -30,9 +31,11 @@ EPILOG = """examples:
   kubectl create token builder -n ci | rbac-analyzer whoami --token -
   rbac-analyzer whoami --token id.jwt --oidc-username-claim email --oidc-groups-claim groups --oidc-groups-prefix oidc:
   rbac-analyzer whoami --context admin --as jane --as-group dev -f cluster/   # may the real identity impersonate?
+  rbac-analyzer whoami --live --context prod          # also ask the API server (SelfSubjectReview); both when they differ
 
 -o json prints a SelfSubjectReview (authentication.k8s.io/v1) whose status.userInfo is what the server would fill
-in, plus an "analysis" object (credentialType, accepted, rejectedBecause, resolvable, authenticatedAs, warnings).
+in, plus an "analysis" object (credentialType, accepted, rejectedBecause, resolvable, authenticatedAs, warnings;
+with --live also "server": the server's userInfo and whether it agrees).
 Exit codes: 0 identity resolved (accepted or not: see "accepted"), 2 unusable input, 3 undecidable offline
 (e.g. an exec plugin that was not run: --allow-exec runs it). Tokens, keys and passwords are never printed.
 """
@@ -53,7 +56,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     report = credential_identity(args, as_user=args.as_user, as_groups=args.as_groups, as_uid=args.as_uid)
     policy: dict[str, Any] = {}
-    if args.paths and report.resolvable:
+    server = server_view(args, report) if args.live else None
+    if (args.paths or args.live) and report.resolvable:
         a = load_analysis(args)
         strict = report_load_problems(a, args, err)
         if strict is not None:
@@ -61,14 +65,47 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         policy = policy_view(a, report)
     if args.output == "text":
         print_report(report, policy, out)
+        if server is not None:
+            print_server(server, out)
     else:
         review = report.to_review()
         review["analysis"].update(policy)
+        if server is not None:
+            review["analysis"]["server"] = server
         dump(review, args.output, out)
+    if server is not None:
+        return EXIT_OK  # the server said who it is: nothing left undecided
     if not report.resolvable:
         err.write(f"whoami: cannot decide offline: {report.unresolvable_reason}\n")
         return EXIT_UNDECIDABLE
     return EXIT_OK
+
+
+def server_view(args: argparse.Namespace, report: IdentityReport) -> dict[str, Any]:
+    """``--live``: the API server's own answer (SelfSubjectReview) and whether it matches the offline one."""
+    if getattr(args, "cert", None) or getattr(args, "token", None):
+        raise UsageError("whoami --live asks the server about the kubeconfig context's credential; "
+                         "drop --cert/--token")
+    if args.as_user:
+        raise UsageError("whoami --live asks the server who the credential is; drop --as (the kubeconfig's as: "
+                         "is honoured)")
+    user = Analysis.server_user(kubeconfig=args.kubeconfig, context=args.context,
+                                allow_exec=bool(getattr(args, "allow_exec", False)))
+    offline = report.user if report.resolvable else None
+    # uid and extra differ legitimately (credential ids the server adds); name and groups must not
+    agrees = offline is not None and offline.username == user.username and set(offline.groups) == set(user.groups)
+    return {"userInfo": user.to_dict(), "agrees": agrees}
+
+
+def print_server(server: dict[str, Any], out: TextIO) -> None:
+    if server["agrees"]:
+        out.write(f"{'server':<14}agrees (SelfSubjectReview)\n")
+        return
+    info = server["userInfo"]
+    u = UserInfo(username=info.get("username", ""), groups=tuple(info.get("groups", ())), uid=info.get("uid", ""),
+                 extra={k: tuple(v) for k, v in (info.get("extra") or {}).items()})
+    lines = ["the API server answers differently (SelfSubjectReview):", *_user_lines("server says", u)]
+    out.write("\n".join(lines) + "\n")
 
 
 def policy_view(a: Analysis, report: IdentityReport) -> dict[str, Any]:
@@ -80,6 +117,8 @@ def policy_view(a: Analysis, report: IdentityReport) -> dict[str, Any]:
         decisions = a.impersonation_checks(report.authenticated_as, report.impersonation)
         out["impersonationAllowed"] = all(d.allowed for d in decisions)
         out["impersonationChecks"] = [_check_dict(d) for d in decisions]
+    if a.inventory.incomplete:  # the power shown may be short of the truth
+        out["incomplete"] = list(a.inventory.incomplete)
     return out
 
 

@@ -7,13 +7,17 @@ document number, field) and the documents around it still load.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
 import re
+import stat
 import sys
+import threading
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,7 +47,6 @@ __all__ = ["Limits", "ParseContext", "load_manifests", "load_texts", "parse_obje
 
 logger = logging.getLogger(__name__)
 
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json", ".yaml.gz", ".yml.gz", ".json.gz")
 Progress = Callable[[str, int, int], None]
 
@@ -80,6 +83,11 @@ class ParseContext:
     default_namespace: str = "default"
     inventory: Inventory = field(default_factory=Inventory)
     _keys: dict[tuple[str, str, str], tuple[str, int]] = field(default_factory=dict)
+    # equal rules and rule lists are shared: less memory, and queries can cache per rules tuple
+    _rule_pool: dict[Any, Any] = field(default_factory=dict)
+
+    def shared(self, value: Any) -> Any:
+        return self._rule_pool.setdefault(value, value)
 
     def issue(self, src: SourceRef, fld: str, message: str) -> None:
         self.inventory.load_issues.append(LoadIssue(file=src.file, document=src.document, field=fld,
@@ -94,20 +102,34 @@ class ParseContext:
 # Reading files
 # ---------------------------------------------------------------------------------------------
 
-def _iter_files(path: str, limits: Limits) -> Iterator[str]:
+def _iter_files(path: str, limits: Limits, problems: list[tuple[str, str]] | None = None) -> Iterator[str]:
+    """The manifest files under ``path`` (itself if a file), sorted; unreadable directories and entries
+    that are not regular files go to ``problems`` as (path, message)."""
     if path == "-":
         yield path
         return
     p = Path(path)
-    if not p.exists():
-        raise ManifestError(f"{path}: no such file or directory")
+    try:
+        p.stat()
+    except OSError as exc:
+        if os.path.islink(path):
+            raise ManifestError(f"{path}: dangling symlink or symlink loop ({exc.strerror or exc})") from None
+        if isinstance(exc, FileNotFoundError):
+            raise ManifestError(f"{path}: no such file or directory") from None
+        raise ManifestError(f"{path}: cannot read: {exc.strerror or exc}") from None
     if p.is_file():
         yield path
         return
     if not p.is_dir():
         raise ManifestError(f"{path}: not a regular file or directory")
     count = 0
-    for root, dirs, files in os.walk(path, onerror=None, followlinks=False):
+
+    def walk_error(exc: OSError) -> None:
+        if problems is not None:
+            problems.append((exc.filename or path, f"cannot read directory: {exc.strerror or exc}"))
+
+    # followlinks=False: a symlinked directory is not entered, so symlink loops cannot recurse
+    for root, dirs, files in os.walk(path, onerror=walk_error, followlinks=False):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in sorted(files):
             if name.lower().endswith(MANIFEST_SUFFIXES) and not name.startswith("."):
@@ -120,28 +142,64 @@ def _iter_files(path: str, limits: Limits) -> Iterator[str]:
 def _read_bytes(path: str, limits: Limits) -> bytes:
     try:
         if path == "-":
-            data = sys.stdin.buffer.read(limits.max_file_bytes + 1)
+            data = _read_capped(sys.stdin.buffer, limits.max_file_bytes + 1)
         else:
+            st = os.stat(path)
+            if not stat.S_ISREG(st.st_mode):  # a FIFO or device named *.yaml would block or never end
+                raise ManifestError(f"{path}: not a regular file")
+            if st.st_size > limits.max_file_bytes:
+                raise LimitExceeded(_too_big(path, limits))
             with open(path, "rb") as fh:
-                data = fh.read(limits.max_file_bytes + 1)
+                data = _read_capped(fh, limits.max_file_bytes + 1, st.st_size)
     except OSError as exc:
+        if os.path.islink(path):
+            raise ManifestError(f"{path}: dangling symlink or symlink loop ({exc.strerror or exc})") from None
         raise ManifestError(f"{path}: cannot read: {exc.strerror or exc}") from None
     if len(data) > limits.max_file_bytes:
-        raise LimitExceeded(f"{path}: larger than {limits.max_file_bytes} bytes (limit max_file_bytes)")
+        raise LimitExceeded(_too_big(path, limits))
     if data[:2] == b"\x1f\x8b":
         data = _gunzip(path, data, limits)
     return data
 
 
+def _read_capped(fh: Any, cap: int, expected: int = 0) -> bytes:
+    """At most ``cap`` bytes; never allocates ``cap`` up front (read(n) would)."""
+    chunks = [fh.read(min(expected + 1, cap))] if expected else []
+    size = len(chunks[0]) if chunks else 0
+    if chunks and size <= expected:
+        return chunks[0]
+    while size < cap:
+        chunk = fh.read(min(1 << 20, cap - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
+
+
+def _too_big(path: str, limits: Limits, what: str = "larger than") -> str:
+    return (f"{path}: {what} {limits.max_file_bytes} bytes "
+            "(limit max_file_bytes; raise it with --max-file-size)")
+
+
 def _gunzip(path: str, data: bytes, limits: Limits) -> bytes:
-    d = zlib.decompressobj(16 + zlib.MAX_WBITS)
-    try:
-        out = d.decompress(data, limits.max_file_bytes + 1)
-    except zlib.error as exc:
-        raise ManifestError(f"{path}: not a valid gzip file ({exc})") from None
-    if len(out) > limits.max_file_bytes or d.unconsumed_tail:
-        raise LimitExceeded(f"{path}: decompresses to more than {limits.max_file_bytes} bytes (limit max_file_bytes)")
-    return out
+    """Decompress every gzip member, never producing more than the file size limit (bombs stop early)."""
+    out = bytearray()
+    rest = data
+    while rest:
+        d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        try:
+            out += d.decompress(rest, limits.max_file_bytes + 1 - len(out))
+        except zlib.error as exc:
+            raise ManifestError(f"{path}: not a valid gzip file ({exc})") from None
+        if len(out) > limits.max_file_bytes or d.unconsumed_tail:
+            raise LimitExceeded(_too_big(path, limits, "decompresses to more than"))
+        if not d.eof:
+            raise ManifestError(f"{path}: truncated gzip file")
+        rest = d.unused_data
+        if rest and rest[:2] != b"\x1f\x8b":
+            break  # trailing garbage after the last member, as gzip(1) tolerates
+    return bytes(out)
 
 
 def _decode(path: str, data: bytes) -> str:
@@ -162,8 +220,100 @@ def _decode(path: str, data: bytes) -> str:
 # Parsing streams into (document, line) pairs
 # ---------------------------------------------------------------------------------------------
 
+_Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_STR, _MAP, _SEQ = "tag:yaml.org,2002:str", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
+_MERGE, _VALUE = "tag:yaml.org,2002:merge", "tag:yaml.org,2002:value"
+# The plain-scalar constructors of SafeConstructor; any other tag (e.g. !!python/object) takes the slow
+# path, where SafeConstructor refuses it as it always did.
+_SCALAR_CONSTRUCTORS = {
+    t: yaml.constructor.SafeConstructor.yaml_constructors[t]
+    for t in ("tag:yaml.org,2002:null", "tag:yaml.org,2002:bool", "tag:yaml.org,2002:int",
+              "tag:yaml.org,2002:float", "tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:binary")
+}
+_RESOLVE_CACHE: dict[tuple[Any, Any, Any], str] = {}
+_RESOLVE_CACHE_MAX = 100_000
+
+
+class _Loader(_Base):  # type: ignore[misc,valid-type]
+    """SafeLoader whose implicit tag resolution is memoised: the composer asks it for every scalar, and
+    manifests repeat the same keys and values endlessly. Safe: SafeLoader has no path resolvers, so the
+    tag depends on (kind, value, implicit) only."""
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
+        key = (kind, value, implicit)
+        tag = _RESOLVE_CACHE.get(key)
+        if tag is None:
+            tag = super().resolve(kind, value, implicit)
+            if value is None or len(value) <= 64:
+                if len(_RESOLVE_CACHE) >= _RESOLVE_CACHE_MAX:
+                    _RESOLVE_CACHE.clear()
+                _RESOLVE_CACHE[key] = tag
+        return tag
+
+
+class _Fallback(Exception):
+    """The fast constructor met something unusual (tags, merge keys, complex keys): use SafeConstructor."""
+
+
+def _fast_construct(loader: Any, node: yaml.Node) -> Any:
+    """Plain dicts, lists and scalars from a node tree WITHOUT aliases, iteratively; exactly what
+    SafeConstructor builds, minus its generic machinery. Raises _Fallback for anything else."""
+    scalar_node, mapping_node = yaml.ScalarNode, yaml.MappingNode
+    constructors = _SCALAR_CONSTRUCTORS
+    intern = sys.intern
+
+    def scalar(n: yaml.Node) -> Any:
+        if n.tag == _STR:
+            return n.value
+        f = constructors.get(n.tag)
+        if f is None:
+            raise _Fallback
+        return f(loader, n)
+
+    def new(n: yaml.Node) -> Any:
+        if type(n) is mapping_node:
+            if n.tag != _MAP:
+                raise _Fallback
+            return {}
+        if n.tag != _SEQ or type(n) is not yaml.SequenceNode:
+            raise _Fallback
+        return []
+
+    if type(node) is scalar_node:
+        return scalar(node)
+    root = new(node)
+    stack = [(node, root)]
+    while stack:
+        n, out = stack.pop()
+        if type(out) is dict:
+            for k, v in n.value:
+                if type(k) is not scalar_node:
+                    raise _Fallback
+                if k.tag == _STR:
+                    key = intern(k.value)  # keys repeat in every object: share them
+                elif k.tag in (_MERGE, _VALUE):
+                    raise _Fallback
+                else:
+                    key = scalar(k)
+                if type(v) is scalar_node:
+                    out[key] = scalar(v)
+                else:
+                    c = out[key] = new(v)
+                    stack.append((v, c))
+        else:
+            for v in n.value:
+                if type(v) is scalar_node:
+                    out.append(scalar(v))
+                else:
+                    c = new(v)
+                    out.append(c)
+                    stack.append((v, c))
+    return root
+
+
 def _node_stats(node: yaml.Node, limits: Limits, path: str, doc: int) -> None:
-    """Refuse documents whose alias expansion or nesting exceeds the limits (iterative, memoized)."""
+    """Refuse documents whose alias expansion or nesting exceeds the limits (iterative, memoized per node,
+    so a "billion laughs" costs only its few distinct nodes)."""
     size: dict[int, int] = {}
     depth: dict[int, int] = {}
     stack: list[tuple[yaml.Node, bool]] = [(node, False)]
@@ -178,7 +328,8 @@ def _node_stats(node: yaml.Node, limits: Limits, path: str, doc: int) -> None:
             elif isinstance(n, yaml.MappingNode):
                 kids = [x for pair in n.value for x in pair]
             else:
-                kids = []
+                size[nid], depth[nid] = 1, 0
+                continue
             s = 1 + sum(size[id(k)] for k in kids)
             dpt = 1 + max((depth[id(k)] for k in kids), default=0)
             size[nid], depth[nid] = s, dpt
@@ -186,8 +337,7 @@ def _node_stats(node: yaml.Node, limits: Limits, path: str, doc: int) -> None:
                 raise LimitExceeded(f"{path}: document {doc}: expands to more than {limits.max_alias_nodes} nodes "
                                     "through YAML aliases (limit max_alias_nodes)")
             if dpt > limits.max_depth:
-                raise LimitExceeded(f"{path}: document {doc}: nested deeper than {limits.max_depth} levels "
-                                    "(limit max_depth)")
+                raise _depth_error(path, doc, limits)
             continue
         if nid in size:
             continue
@@ -203,6 +353,109 @@ def _node_stats(node: yaml.Node, limits: Limits, path: str, doc: int) -> None:
                 stack.append((v, False))
 
 
+def _depth_error(path: str, doc: int, limits: Limits) -> LimitExceeded:
+    where = f"{path}: document {doc}" if doc else path
+    return LimitExceeded(f"{where}: nested deeper than {limits.max_depth} levels (limit max_depth)")
+
+
+def _data_too_deep(data: Any, limit: int) -> bool:
+    """Collections nested deeper than ``limit`` (no aliases here, so no sharing to blow up)."""
+    if type(data) is not dict and type(data) is not list:
+        return False
+    stack = [(data, 1)]
+    while stack:
+        v, d = stack.pop()
+        if d > limit:
+            return True
+        kids = v.values() if type(v) is dict else v
+        for x in kids:
+            if type(x) is dict or type(x) is list:
+                stack.append((x, d + 1))
+    return False
+
+
+@functools.lru_cache(maxsize=64)
+def _indent_run(k: int) -> re.Pattern[str]:
+    # a line whose leading indentation and block indicators ("- ", "? ", ": ") span k characters: block
+    # nesting can only go one level deeper per such character
+    return re.compile(r"[\n\r\x85\u2028\u2029][ \t?:-]{" + str(k) + "}")
+
+
+def _depth_bound(text: str, start: int, end: int, k: int) -> bool:
+    """Cheap and conservative: True when text[start:end] MAY nest deeper than ``k`` collections.
+
+    Block depth is bounded by the leading run of spaces/indicators of a line, flow depth by the number
+    of non-empty brackets (plus one empty innermost one).
+    """
+    opens = (text.count("[", start, end) + text.count("{", start, end)
+             - text.count("[]", start, end) - text.count("{}", start, end))
+    budget = k - opens - 3
+    if budget <= 0:
+        return True
+    if text[start:start + budget].strip(" \t?:-") == "":
+        return True
+    return _indent_run(budget).search(text, start, end) is not None
+
+
+_ANCHOR = re.compile(r"(?:^|[\s\[\]{},])&[^\s\[\]{},]")
+
+
+def _has_anchors(text: str) -> bool:
+    return "&" in text and _ANCHOR.search(text) is not None
+
+
+# The C composer recurses once per nesting level; parsing runs on a worker thread with a large stack
+# so that anything under _COMPOSE_CAP levels is safe, and deeper candidates are pre-scanned by events.
+_WORKER_STACK = 256 * 1024 * 1024
+_COMPOSE_CAP = 50_000
+_INLINE_CAP = 500  # what fits any thread's stack (macOS gives threads 512 KiB)
+_worker: ThreadPoolExecutor | None = None
+_worker_ident: int | None = None
+_worker_lock = threading.Lock()
+
+
+def _on_big_stack(fn: Callable[..., Any], *args: Any) -> Any:
+    """Run ``fn(*args)`` on the big-stack worker (inline where stacks cannot be sized)."""
+    global _worker, _worker_ident
+    if threading.get_ident() == _worker_ident:
+        return fn(*args)
+    with _worker_lock:
+        if _worker is None:
+            try:
+                old = threading.stack_size(_WORKER_STACK)
+            except (ValueError, RuntimeError):  # platform without settable stacks: stay inline
+                return fn(*args)
+            try:
+                ex = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rbac-analyzer-yaml")
+                _worker_ident = ex.submit(threading.get_ident).result()
+            finally:
+                threading.stack_size(old)
+            _worker = ex
+    return _worker.submit(fn, *args).result()
+
+
+def _event_depth_ok(text: str, limits: Limits) -> bool:
+    """Exact nesting depth from the event stream (iterative: never recurses); slow, for rare inputs."""
+    loader = _Loader(text)
+    starts = (yaml.SequenceStartEvent, yaml.MappingStartEvent)
+    ends = (yaml.SequenceEndEvent, yaml.MappingEndEvent)
+    depth = 0
+    try:
+        while loader.check_event():
+            ev = loader.get_event()
+            if isinstance(ev, starts):
+                depth += 1
+                if depth > min(limits.max_depth, _COMPOSE_CAP):  # what the composer can take
+                    return False
+            elif isinstance(ev, ends):
+                depth -= 1
+    except yaml.YAMLError:
+        return True  # the composer will report the syntax error with its line
+    finally:
+        loader.dispose()
+    return True
+
+
 def _items_lines(node: yaml.Node) -> list[int] | None:
     if not isinstance(node, yaml.MappingNode):
         return None
@@ -212,15 +465,26 @@ def _items_lines(node: yaml.Node) -> list[int] | None:
     return None
 
 
-_DEEP_FLOW = re.compile(r"(?:[\[{]\s*){100,}")
+_Doc = tuple[int, Any, "int | None", "list[int] | None", str]
 
 
-def _yaml_documents(text: str, path: str, limits: Limits) -> Iterator[tuple[int, Any, int | None, list[int] | None, str]]:
-    """Yield (document number, data, line, list item lines, error) for each document of a stream."""
-    if _DEEP_FLOW.search(text):
-        raise LimitExceeded(f"{path}: nested deeper than {limits.max_depth} levels (limit max_depth)")
-    check_aliases = "&" in text
+def _yaml_documents(text: str, path: str, limits: Limits) -> list[_Doc]:
+    """(document number, data, line, list item lines, error) for each non-empty document of a stream."""
+    out = _on_big_stack(_yaml_documents_here, text, path, limits, 0)
+    if out is None:  # too deep for even the big stack to compose blindly: check by events first
+        if not _event_depth_ok(text, limits):
+            raise _depth_error(path, 0, limits)
+        out = _on_big_stack(_yaml_documents_here, text, path, limits, 1)
+    return out
+
+
+def _yaml_documents_here(text: str, path: str, limits: Limits, checked: int) -> list[_Doc] | None:
+    cap = _COMPOSE_CAP if threading.get_ident() == _worker_ident else _INLINE_CAP
+    if not checked and _depth_bound(text, 0, len(text), cap):
+        return None
+    anchors = _has_anchors(text)
     loader = _Loader(text)
+    out: list[_Doc] = []
     doc = 0
     non_empty = 0
     try:
@@ -231,27 +495,44 @@ def _yaml_documents(text: str, path: str, limits: Limits) -> Iterator[tuple[int,
                 doc += 1
                 node = loader.get_node()
             except yaml.YAMLError as exc:
-                yield doc or 1, None, _mark_line(exc), None, _yaml_error(exc)
-                return
+                out.append((doc or 1, None, _mark_line(exc), None, _yaml_error(exc)))
+                return out
             except RecursionError:
-                raise LimitExceeded(f"{path}: nested too deeply to parse (limit max_depth)") from None
+                raise _depth_error(path, doc, limits) from None
             if node is None:
                 continue
-            if check_aliases:
-                _node_stats(node, limits, path, doc)
+            line = node.start_mark.line + 1
             try:
-                data = loader.construct_document(node)
+                if anchors:
+                    _node_stats(node, limits, path, doc)
+                    data = loader.construct_document(node)
+                else:
+                    try:
+                        data = _fast_construct(loader, node)
+                    except _Fallback:
+                        data = loader.construct_document(node)
+                    if _depth_bound(text, node.start_mark.index, node.end_mark.index, limits.max_depth) \
+                            and _data_too_deep(data, limits.max_depth):
+                        raise _depth_error(path, doc, limits)
             except yaml.YAMLError as exc:
-                yield doc, None, node.start_mark.line + 1, None, _yaml_error(exc)
+                out.append((doc, None, line, None, _yaml_error(exc)))
                 continue
+            except RecursionError:  # e.g. merge keys nested inline without end
+                raise _depth_error(path, doc, limits) from None
+            except (ValueError, OverflowError) as exc:  # e.g. an integer of 5000 digits
+                out.append((doc, None, line, None, f"invalid YAML value: {str(exc).splitlines()[0][:200]}"))
+                continue
+            finally:
+                loader.constructed_objects, loader.recursive_objects, loader.state_generators = {}, {}, []
             if data is None:
                 continue
             non_empty += 1
             if non_empty > limits.max_documents:
                 raise LimitExceeded(f"{path}: more than {limits.max_documents} documents (limit max_documents)")
-            yield doc, data, node.start_mark.line + 1, _items_lines(node), ""
+            out.append((doc, data, line, _items_lines(node), ""))
     finally:
         loader.dispose()
+    return out
 
 
 def _mark_line(exc: yaml.YAMLError) -> int | None:
@@ -265,47 +546,26 @@ def _yaml_error(exc: yaml.YAMLError) -> str:
     msg = f"invalid YAML: {problem}"
     if context:
         msg += f" ({context})"
-    return msg
+    return msg.replace("\r", "\\r").replace("\n", "\\n")[:300]  # one line, whatever the input holds
 
 
-def _json_depth_ok(text: str, limits: Limits) -> bool:
-    # json's C decoder recurses: bound nesting cheaply before handing it the text
-    depth = best = 0
-    in_str = esc = False
-    for ch in text:
-        if in_str:
-            if esc:
-                esc = False
-            elif ch == "\\":
-                esc = True
-            elif ch == '"':
-                in_str = False
-        elif ch == '"':
-            in_str = True
-        elif ch in "[{":
-            depth += 1
-            if depth > best:
-                best = depth
-                if best > limits.max_depth:
-                    return False
-        elif ch in "]}":
-            depth -= 1
-    return True
+def _json_document(text: str, path: str, limits: Limits) -> tuple[bool, Any]:
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        return False, None  # maybe YAML flow style or several JSON documents: let the YAML parser say
+    if _depth_bound(text, 0, len(text), limits.max_depth) and _data_too_deep(data, limits.max_depth):
+        raise _depth_error(path, 1, limits)
+    return True, data
 
 
-def _documents(text: str, path: str, limits: Limits) -> Iterator[tuple[int, Any, int | None, list[int] | None, str]]:
+def _documents(text: str, path: str, limits: Limits) -> list[_Doc]:
     stripped = text.lstrip()
     if stripped[:1] in ("{", "["):
-        if len(text) < 1_000_000 and not _json_depth_ok(text, limits):
-            raise LimitExceeded(f"{path}: nested deeper than {limits.max_depth} levels (limit max_depth)")
-        try:
-            data = json.loads(text)
-        except (ValueError, RecursionError):
-            pass  # maybe YAML flow style or several JSON documents: let the YAML parser say
-        else:
-            yield 1, data, text[: len(text) - len(stripped)].count("\n") + 1, None, ""
-            return
-    yield from _yaml_documents(text, path, limits)
+        ok, data = _on_big_stack(_json_document, text, path, limits)
+        if ok:
+            return [(1, data, text[: len(text) - len(stripped)].count("\n") + 1, None, "")]
+    return _yaml_documents(text, path, limits)
 
 
 def load_texts(texts: Iterable[tuple[str, str]], *, default_namespace: str = "default",
@@ -315,7 +575,7 @@ def load_texts(texts: Iterable[tuple[str, str]], *, default_namespace: str = "de
     ctx = context or ParseContext(default_namespace=default_namespace)
     for name, text in texts:
         if len(text) > limits.max_file_bytes:
-            raise LimitExceeded(f"{name}: larger than {limits.max_file_bytes} bytes (limit max_file_bytes)")
+            raise LimitExceeded(_too_big(name, limits))
         ctx.inventory.files.append(name)
         _parse_text(ctx, name, text, limits)
     finish(ctx)
@@ -346,8 +606,9 @@ def load_manifests(paths: Iterable[str], *, default_namespace: str = "default", 
     limits = limits or Limits()
     ctx = context or ParseContext(default_namespace=default_namespace)
     all_files: list[tuple[str, bool]] = []
+    problems: list[tuple[str, str]] = []
     for path in paths:
-        files = list(_iter_files(path, limits))
+        files = list(_iter_files(path, limits, problems))
         explicit = len(files) == 1 and files[0] == path
         all_files.extend((f, explicit) for f in files)
     total = len(all_files)
@@ -364,7 +625,11 @@ def load_manifests(paths: Iterable[str], *, default_namespace: str = "default", 
         except ManifestError as exc:
             if explicit:
                 raise
-            ctx.inventory.load_issues.append(LoadIssue(file=display, document=0, field="", message=str(exc).split(": ", 1)[-1]))
+            msg = str(exc)
+            ctx.inventory.load_issues.append(LoadIssue(file=display, document=0, field="",
+                                                       message=msg[len(display) + 2:] if msg.startswith(display + ": ") else msg))
+    for where, msg in problems:
+        ctx.inventory.load_issues.append(LoadIssue(file=where, document=0, field="", message=msg))
     if on_progress:
         on_progress("loading", total, total)
     finish(ctx)
@@ -408,7 +673,9 @@ def _str_map(v: Any, fld: str) -> dict[str, str]:
     if not isinstance(v, dict):
         raise FieldError(fld, f"must be a map of strings, got {_type_name(v)}")
     for k, val in v.items():
-        if not isinstance(k, str) or not isinstance(val, str):
+        if not isinstance(k, str):
+            raise FieldError(f"{fld}", f"keys must be strings, got {_type_name(k)} {str(k)[:40]!r}")
+        if not isinstance(val, str):
             raise FieldError(f"{fld}.{k}", f"must be a string, got {_type_name(val)}")
     return v
 
@@ -464,8 +731,7 @@ def _metadata(obj: Mapping[str, Any]) -> tuple[str, str, dict[str, str], dict[st
     name = _opt_str(meta, "name", "metadata.name")
     namespace = _opt_str(meta, "namespace", "metadata.namespace")
     labels = _str_map(meta.get("labels"), "metadata.labels")
-    annotations = _str_map(meta.get("annotations"), "metadata.annotations") if isinstance(
-        meta.get("annotations"), dict | None) else {}
+    annotations = _str_map(meta.get("annotations"), "metadata.annotations")
     return name, namespace, labels, annotations
 
 
@@ -494,6 +760,8 @@ def _parse_one(ctx: ParseContext, data: Any, src: SourceRef, prefix: str, item_l
         ctx.issue(src, f"{prefix}kind", f"must be a non-empty string, got {_type_name(kind)}")
         return
     if kind == "List" or (kind.endswith("List") and "items" in data):
+        if not prefix and "rbacAnalyzer" in data:
+            _snapshot_header(ctx, data["rbacAnalyzer"], src)
         items = data.get("items")
         if items is None:
             return
@@ -512,6 +780,37 @@ def _parse_one(ctx: ParseContext, data: Any, src: SourceRef, prefix: str, item_l
         ctx.issue(src, prefix + exc.field, exc.message)
         return
     _add(ctx, obj, src, prefix)
+
+
+_MAX_INCOMPLETE = 10_000
+
+
+def _snapshot_header(ctx: ParseContext, header: Any, src: SourceRef) -> None:
+    """A snapshot's ``rbacAnalyzer:`` block → ``inventory.metadata`` and ``inventory.incomplete``."""
+    if not isinstance(header, dict):
+        ctx.issue(src, "rbacAnalyzer", f"must be a map, got {_type_name(header)}")
+        return
+    inv = ctx.inventory
+    for key in ("clusterVersion", "capturedAt", "context"):
+        v = header.get(key)
+        if v is None:
+            continue
+        if not isinstance(v, str):
+            ctx.issue(src, f"rbacAnalyzer.{key}", f"must be a string, got {_type_name(v)}")
+            continue
+        inv.metadata[key] = v[:1000]
+    inv.metadata["snapshot"] = src.file
+    incomplete = header.get("incomplete")
+    if incomplete is None:
+        return
+    if not isinstance(incomplete, list):
+        ctx.issue(src, "rbacAnalyzer.incomplete", f"must be a list of strings, got {_type_name(incomplete)}")
+        return
+    for i, item in enumerate(incomplete[:_MAX_INCOMPLETE]):
+        if not isinstance(item, str):
+            ctx.issue(src, f"rbacAnalyzer.incomplete[{i}]", f"must be a string, got {_type_name(item)}")
+        elif item[:1000] not in inv.incomplete:
+            inv.incomplete.append(item[:1000])
 
 
 def _build(ctx: ParseContext, kind: str, data: dict[str, Any], src: SourceRef, prefix: str) -> Any:
@@ -535,7 +834,7 @@ def _build(ctx: ParseContext, kind: str, data: dict[str, Any], src: SourceRef, p
             raw_rules = []
         if not isinstance(raw_rules, list):
             raise FieldError("rules", f"must be a list, got {_type_name(raw_rules)}")
-        rules = tuple(parse_rule(r, f"rules[{i}]") for i, r in enumerate(raw_rules))
+        rules = ctx.shared(tuple(ctx.shared(parse_rule(r, f"rules[{i}]")) for i, r in enumerate(raw_rules)))
         for i, r in enumerate(rules):
             if r.non_resource_urls and kind == "Role":
                 ctx.notice("url-in-role", src, f"{prefix}rules[{i}].nonResourceURLs",
@@ -647,6 +946,19 @@ def _add(ctx: ParseContext, obj: Any, src: SourceRef, prefix: str) -> None:
     bucket.append(obj)
 
 
+def _unreadable(incomplete: list[str], label: str, namespace: str) -> bool:
+    """Does ``incomplete`` (as the live loader words it) say these objects could not be read?"""
+    for entry in incomplete:
+        if entry.startswith((f"{label} (", f"{label} in namespaces other than")):
+            return True
+        if namespace and entry.startswith(f"{label} in namespace {namespace} ("):
+            return True
+        if namespace and entry.startswith(f"{label} in ") and " namespaces (forbidden): " in entry and \
+                namespace in entry.split(": ", 1)[1].split(", "):
+            return True
+    return False
+
+
 def finish(ctx: ParseContext) -> None:
     """Post-load checks over the whole inventory: unknown kinds, unresolvable references."""
     inv = ctx.inventory
@@ -676,8 +988,10 @@ def finish(ctx: ParseContext) -> None:
             ref.kind == "Role" and b.kind == "RoleBinding" and (b.namespace, ref.name) not in roles)
         if missing:
             where = f"{b.namespace}/{b.name}" if b.namespace else b.name
+            unread = _unreadable(inv.incomplete, "clusterroles" if ref.kind == "ClusterRole" else "roles", b.namespace)
             ctx.notice("missing-role", b.source, "roleRef",
-                       f"{b.kind} {where} refers to {ref.kind} {ref.name}, which is not in the inputs (grants nothing)")
+                       f"{b.kind} {where} refers to {ref.kind} {ref.name}, which is not in the inputs (grants nothing)"
+                       + ("; those roles could not be read from the cluster, so it may exist" if unread else ""))
     # Subjects that do not exist: only judged where the inputs hold that namespace's service accounts.
     sa_namespaces = {s.namespace for s in inv.service_accounts}
     sas = {(s.namespace, s.name) for s in inv.service_accounts}

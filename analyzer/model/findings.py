@@ -223,6 +223,7 @@ class Report:
     baseline_suppressed: int = 0
     include_system: bool = False
     inputs: tuple[str, ...] = ()
+    incomplete: tuple[str, ...] = ()  # what a live read could not list: findings there may be missing
 
     def section(self, name: str) -> tuple[Finding, ...]:
         return tuple(f for f in self.findings if f.section == name)

@@ -111,6 +111,9 @@ def to_html(report: Report, *, diagrams: Mapping[str, str] | None = None, title:
     warnings = "".join(
         f'<p class="warn">Exclusion {escape(e.source)} (rule {escape(e.rule)}, subject {escape(e.subject)}) '
         f"expired on {escape(str(e.expires))} and no longer applies.</p>" for e in report.expired_exclusions)
+    if report.incomplete:
+        warnings += (f'<p class="warn">Incomplete: could not read {escape(", ".join(report.incomplete))} '
+                     "(findings there may be missing).</p>")
     baseline = (f'<p class="muted">{report.baseline_suppressed} finding(s) already in the baseline are not '
                 f"shown.</p>" if report.baseline_suppressed else "")
     options = "".join(f'<option value="{name}"{" selected" if name == "user" else ""}>{name}</option>'

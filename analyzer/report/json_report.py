@@ -25,6 +25,7 @@ def to_dict(report: Report) -> dict[str, Any]:
             "unused": [e.to_dict() for e in report.unused_exclusions],
         },
         "inputs": list(report.inputs),
+        "incomplete": list(report.incomplete),
     }
 
 

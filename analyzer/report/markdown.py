@@ -56,6 +56,10 @@ def to_markdown(report: Report) -> str:
     if report.baseline_suppressed:
         lines.append(f"{report.baseline_suppressed} finding(s) already in the baseline are not shown.")
         lines.append("")
+    if report.incomplete:
+        lines.append(f"> **Incomplete:** could not read {_md(', '.join(report.incomplete))} "
+                     "(findings there may be missing)")
+        lines.append("")
     for e in report.expired_exclusions:
         lines.append(f"> **Warning:** exclusion `{e.source}` (rule {_md(e.rule)}, subject {_md(e.subject)}) "
                      f"expired on {e.expires} and no longer applies.")

@@ -99,6 +99,8 @@ def to_sarif_dict(report: Report) -> dict[str, Any]:
     notes = [{"level": "warning", "message": {"text": f"exclusion {e.source} (rule {e.rule}, subject {e.subject}) "
                                                    f"expired on {e.expires} and no longer applies"}}
              for e in report.expired_exclusions]
+    notes += [{"level": "warning", "message": {"text": f"incomplete: could not read {item}"}}
+              for item in report.incomplete]
     run_extra: dict[str, Any] = {}
     if notes:
         run_extra["invocations"] = [{"executionSuccessful": True, "toolExecutionNotifications": notes}]

@@ -47,6 +47,8 @@ def to_text(report: Report, *, verbose: bool = False) -> str:
         lines.append(f"{len(report.excluded)} excluded by the exclusions file.")
     if report.baseline_suppressed:
         lines.append(f"{report.baseline_suppressed} already in the baseline (not shown).")
+    if report.incomplete:
+        lines.append(f"incomplete: could not read {', '.join(report.incomplete)} (findings there may be missing)")
     for e in report.expired_exclusions:
         lines.append(f"warning: exclusion expired on {e.expires} and no longer applies: rule {e.rule}, "
                      f"subject {e.subject} ({e.source})")

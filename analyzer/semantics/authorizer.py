@@ -7,6 +7,7 @@ reference, and roles by (namespace, verb, resource) token of their rules.
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -16,9 +17,10 @@ from .describe import allowed_reason, denied_reason, not_found_error
 from .matching import rule_allows
 from .subjects import SYSTEM_MASTERS, applies_to, make_sa_username
 
-__all__ = ["PolicyIndex", "Authorization", "LocatedSubject"]
+__all__ = ["PolicyIndex", "Authorization", "LocatedSubject", "BindingGroup"]
 
 _USER, _GROUP = "u", "g"
+_UNKNOWN = object()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -30,6 +32,15 @@ class Authorization:
     authorizer: str  # "system:masters", "RBAC" or ""
     grants: tuple[Grant, ...] = ()
     errors: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class BindingGroup:
+    """Bindings of one subject key whose roles have the same rules (``None``: role missing)."""
+
+    rules: tuple[PolicyRule, ...] | None
+    bindings: list[Binding]  # listing order
+    by_namespace: dict[str, list[Binding]]  # "" for ClusterRoleBindings; each in listing order
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -101,6 +112,9 @@ class PolicyIndex:
                 for key in {k for s in b.subjects if (k := _subject_keys(s, ns)) is not None}:
                     self._rb_by_key.setdefault((ns, *key), []).append(b)
                     self._rb_by_key_any.setdefault(key, []).append(b)
+        self._role_of: dict[int, Role | None] = {id(b): self._resolve_role(b) for b in self._pos_order()}
+        self._rules_about: dict[int, tuple[tuple[PolicyRule, ...], dict[str, list[int]], list[int]]] = {}
+        self._group_cache: dict[tuple[str, str, str], list[BindingGroup]] = {}
         # roles by (namespace or "", verb, resource token) and the ClusterRoles with URL rules
         self._rule_index: dict[tuple[str, str, str], list[Role]] = {}
         self._url_roles: list[Role] = []
@@ -124,6 +138,10 @@ class PolicyIndex:
     # -- role references -------------------------------------------------------------------------
     def role_for(self, binding: Binding) -> Role | None:
         """The role a binding references, resolved as ``GetRoleReferenceRules`` does (§4.2)."""
+        role = self._role_of.get(id(binding), _UNKNOWN)
+        return self._resolve_role(binding) if role is _UNKNOWN else role  # type: ignore[return-value]
+
+    def _resolve_role(self, binding: Binding) -> Role | None:
         ref = binding.role_ref
         if ref.kind == "ClusterRole":
             return self.cluster_roles.get(ref.name)
@@ -171,6 +189,77 @@ class PolicyIndex:
                 if i >= 0:
                     out.append((b, b.subjects[i]))
         return out
+
+    def _pos_order(self) -> Iterator[Binding]:
+        yield from self.cluster_role_bindings
+        for bindings in self.role_bindings.values():
+            yield from bindings
+
+    def position(self, binding: Binding) -> int:
+        """The binding's place in listing order (ClusterRoleBindings first), for stable evidence order."""
+        return self._pos[id(binding)]
+
+    def binding_groups_anywhere(self, user: UserInfo) -> list[BindingGroup]:
+        """The bindings naming the user or one of its groups, grouped by their role's rules (None: the
+        role is missing), each group in listing order and also by namespace. Lets a query skip whole
+        groups at once: a subject bound in thousands of namespaces to the same role is one group.
+        Cached per subject key."""
+        out: list[BindingGroup] = []
+        for k in self._keys(user):
+            for tag, index in (("c", self._crb_by_key), ("r", self._rb_by_key_any)):
+                ck = (tag, *k)
+                groups = self._group_cache.get(ck)
+                if groups is None:
+                    by_rules: dict[int, BindingGroup] = {}
+                    for b in index.get(k, ()):
+                        role = self.role_for(b)
+                        rules = role.rules if role is not None else None
+                        g = by_rules.get(id(rules))
+                        if g is None:
+                            g = by_rules[id(rules)] = BindingGroup(rules=rules, bindings=[], by_namespace={})
+                        g.bindings.append(b)
+                        g.by_namespace.setdefault(b.namespace if b.kind == "RoleBinding" else "", []).append(b)
+                    groups = self._group_cache[ck] = list(by_rules.values())
+                out.extend(groups)
+        return out
+
+    def rules_about(self, rules: tuple[PolicyRule, ...], request: Request) -> list[PolicyRule]:
+        """The rules (in order) that mention the request's resource, a wildcard resource, or - for a URL
+        request - any URL: the only ones a near-miss search needs to look at. Indexed per rules tuple."""
+        entry = self._rules_about.get(id(rules))
+        if entry is None:
+            by_base: dict[str, list[int]] = {}
+            urls: list[int] = []
+            for i, rule in enumerate(rules):
+                for base in {r.partition("/")[0] for r in rule.resources}:
+                    by_base.setdefault(base, []).append(i)
+                if rule.non_resource_urls:
+                    urls.append(i)
+            entry = self._rules_about[id(rules)] = (rules, by_base, urls)  # holds rules: the id stays valid
+        _, by_base, urls = entry
+        if not request.resource_request:
+            idx: Iterable[int] = urls
+        else:
+            named, wild = by_base.get(request.resource, ()), by_base.get("*", ())
+            idx = sorted({*named, *wild}) if named and wild else (named or wild)
+        return [rules[i] for i in idx]
+
+    def candidate_bindings_anywhere(self, user: UserInfo) -> Iterator[Binding]:
+        """Lazily, in listing order: every binding that names the user or one of its groups (CRBs first).
+
+        Cheaper than ``bindings_applying_anywhere`` when the caller stops early or skips most bindings;
+        ``applies_to`` gives the matching subject of the ones it keeps.
+        """
+        keys = self._keys(user)
+        pos = self._pos
+        for index in (self._crb_by_key, self._rb_by_key_any):
+            lists = [lst for k in keys if (lst := index.get(k))]
+            it = lists[0] if len(lists) == 1 else heapq.merge(*lists, key=lambda b: pos[id(b)])
+            last = None
+            for b in it:
+                if b is not last:
+                    last = b
+                    yield b
 
     def _candidates(self, index: dict, keys: Iterable[tuple[str, str]]) -> list[Binding]:
         seen: dict[int, Binding] = {}
