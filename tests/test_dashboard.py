@@ -446,3 +446,14 @@ def test_dashboard_command_rejects_missing_paths(capsys: pytest.CaptureFixture[s
 
     assert main(["dashboard", "-f", "/no/such/policy"]) == 2
     assert "no such file" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not hasattr(Analysis, "from_sources"), reason="live loading (issue 8) is not in this tree")
+def test_live_source_with_a_missing_kubeconfig_is_one_line(app: AppTest, tmp_path: Path) -> None:
+    at = app
+    at.sidebar.radio(key="source").set_value("Live cluster").run()
+    assert at.sidebar.info  # nothing is contacted before Connect
+    at.sidebar.text_input(key="live_kubeconfig").set_value(str(tmp_path / "missing-kubeconfig"))
+    at.sidebar.button(key="live_connect").click().run()
+    no_unexpected_errors(at)
+    assert any("missing-kubeconfig" in str(e.value) for e in at.sidebar.error)
