@@ -675,9 +675,9 @@ def escalation_view(analysis: Analysis, user: UserInfo) -> None:
                                 f"{g.role.name} → {g.rule.summary()}" if g is not None else "",
                          "potential": "yes" if step.potential else ""})
         table(rows)
-    if getattr(analysis, "render_paths", None) is not None:
+    if getattr(analysis, "paths_diagram", None) is not None:
         with st.expander("Diagram of these paths", expanded=False):
-            show_diagram(analysis, "render_paths", paths)
+            show_diagram(analysis, "paths_diagram", paths)
 
 
 def blast_radius_view(analysis: Analysis, user: UserInfo) -> None:
