@@ -51,6 +51,8 @@ from .semantics import (
 from .workloads import Workload, extract_workloads
 
 if TYPE_CHECKING:
+    from .escalation import EscalationGraph
+    from .model.paths import BlastRadius, EscalationPath, PolicyDiff
     from .rules import RuleContext
 
 __all__ = ["Analysis", "Progress"]
@@ -430,6 +432,69 @@ class Analysis:
             status["reason"] = decision.reason
         out["status"] = status
         return out
+
+    # -- escalation paths, blast radius, diff (issue 6) -------------------------------------------
+    @cached_property
+    def escalation(self) -> EscalationGraph:
+        """The escalation graph (edges computed on demand and cached)."""
+        from .escalation import build_graph
+
+        return build_graph(self.inventory, self.index, self.workloads)
+
+    def _source(self, subject: str | Subject | UserInfo) -> tuple[str, UserInfo | None]:
+        """Node id and (for a custom UserInfo) the identity it stands for."""
+        from .model import node_id
+        from .semantics import SA_PREFIX, split_sa_username
+
+        if isinstance(subject, UserInfo):
+            if subject.username.startswith(SA_PREFIX):
+                ns, name = split_sa_username(subject.username)
+                return node_id("ServiceAccount", name, ns), subject
+            if not subject.username:
+                raise UsageError("an identity without a user name cannot act (the API server needs a user)")
+            return node_id("User", subject.username), subject
+        s = parse_subject_id(subject) if isinstance(subject, str) else subject
+        return s.id, None
+
+    def paths_from(self, subject: str | Subject | UserInfo, *, to: str | None = None, max_depth: int = 6,
+                   all_paths: bool = False) -> list[EscalationPath]:
+        """Shortest escalation path from a subject (``User:alice``, an ``Identity``) to each sink it reaches.
+
+        Example::
+
+            a.paths_from("ServiceAccount:dev/ci", to="cluster-admin")
+        """
+        node, user = self._source(subject)
+        return self.escalation.paths_from(node, user=user, to=to, max_depth=max_depth, all_paths=all_paths)
+
+    def all_paths(self, *, to: str | None = None, max_depth: int = 6) -> list[EscalationPath]:
+        """Every non-system subject's shortest paths to the sinks it reaches, ranked by hop count."""
+        return self.escalation.all_paths(to=to, max_depth=max_depth)
+
+    def blast_radius(self, subject: str | Subject | UserInfo, *, max_depth: int = 6) -> BlastRadius:
+        """Identities a subject can become, namespaces it controls, pods carrying its token."""
+        node, user = self._source(subject)
+        return self.escalation.blast_radius(node, user=user, max_depth=max_depth)
+
+    @staticmethod
+    def paths_diagram(paths: Sequence[EscalationPath], *, title: str = "") -> Any:
+        """A ``graphviz.Digraph`` of escalation paths (for ``st.graphviz_chart`` or ``-o dot|svg``)."""
+        from .render.paths import paths_digraph
+
+        return paths_digraph(paths, title=title)
+
+    def effective_permissions(self) -> dict[str, frozenset[tuple[str, str, str, str, str]]]:
+        """Per subject of the inputs: (scope, verb, group, resource, name/URL) tuples it holds."""
+        from .escalation.diff import effective_permissions
+
+        return effective_permissions(self.index, self.escalation.subjects())
+
+    @staticmethod
+    def diff(old: Analysis, new: Analysis, *, max_depth: int = 6) -> PolicyDiff:
+        """Access gained and lost per subject, and escalation paths added and removed, from old to new."""
+        from .escalation.diff import diff_policies
+
+        return diff_policies(old.escalation, new.escalation, max_depth=max_depth)
 
     # -- live clusters and snapshots (issue 8) ---------------------------------------------------
     @classmethod

@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from .errors import UsageError
+from .escalation.findings import escalation_catalog, escalation_findings
 from .model import Binding, Exclusion, Finding, Inventory, Report, Role, Subject
 from .rules import ALL_RULES, RULES_BY_ID, RuleContext, run_rules
 
@@ -49,8 +50,15 @@ def _rule_always_user(rule_id: str) -> bool:
 
 RULES_SOURCE = FindingSource(name="rules", produce=run_rules, catalog=_rule_catalog, always_user=_rule_always_user)
 
-# The hook for more producers (escalation paths add their own FindingSource here).
-FINDING_SOURCES: tuple[FindingSource, ...] = (RULES_SOURCE,)
+
+def _escalation_findings(ctx: RuleContext) -> Iterable[Finding]:
+    return escalation_findings(ctx.inventory, ctx.index, ctx.workloads)
+
+
+ESCALATION_SOURCE = FindingSource(name="escalation", produce=_escalation_findings, catalog=escalation_catalog)
+
+# The hook for more producers.
+FINDING_SOURCES: tuple[FindingSource, ...] = (RULES_SOURCE, ESCALATION_SOURCE)
 
 # ServiceAccounts the kube-controller-manager runs its controllers as (bootstrap controller roles).
 CONTROLLER_SERVICE_ACCOUNTS = frozenset({

@@ -115,8 +115,44 @@ def _service_account(s: ServiceAccount) -> dict[str, Any]:
     return out
 
 
+# Keys whose string values are credentials wherever they appear (kubeconfigs, ExecCredentials, CR specs).
+_SENSITIVE_KEYS = frozenset({"token", "password", "client-key-data", "id-token", "refresh-token", "access-token",
+                             "client-secret", "bearerToken", "privateKey", "private-key"})
+REDACTED = "(redacted)"
+
+
+def redact_body(kind: str, body: Any) -> Any:
+    """A copy of an object body with secret material replaced: a policy snapshot never carries credentials.
+
+    Secret ``data``/``stringData`` values, container ``env`` values, and credential-looking keys
+    (``token``, ``password``, ``client-key-data``, ...) anywhere, e.g. in a kubeconfig given as input.
+    """
+    def walk(value: Any, key: str = "") -> Any:
+        if isinstance(value, dict):
+            out = {}
+            for k, v in value.items():
+                if isinstance(k, str) and k in _SENSITIVE_KEYS and isinstance(v, str | bytes) and v:
+                    out[k] = REDACTED
+                elif k == "env" and isinstance(v, list):
+                    out[k] = [{**e, "value": REDACTED} if isinstance(e, dict) and "value" in e else walk(e)
+                              for e in v]
+                else:
+                    out[k] = walk(v, k if isinstance(k, str) else "")
+            return out
+        if isinstance(value, list):
+            return [walk(v, key) for v in value]
+        return value
+
+    redacted = walk(body)
+    if kind == "Secret" and isinstance(redacted, dict):
+        for field in ("data", "stringData"):
+            if isinstance(redacted.get(field), dict):
+                redacted[field] = {k: REDACTED for k in redacted[field]}
+    return redacted
+
+
 def _object(o: KubeObject) -> dict[str, Any]:
-    body = copy.deepcopy(dict(o.body))
+    body = redact_body(o.kind, copy.deepcopy(dict(o.body)))
     out: dict[str, Any] = {"apiVersion": body.pop("apiVersion", None) or o.api_version, "kind": o.kind}
     body.pop("kind", None)
     meta = body.pop("metadata", None)

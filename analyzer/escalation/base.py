@@ -1,0 +1,353 @@
+"""Technique and TechniqueContext: what an escalation technique needs and how it asks the policy."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from ..model import (
+    Binding,
+    Grant,
+    Inventory,
+    KubeObject,
+    PolicyRule,
+    Request,
+    ServiceAccount,
+    Subject,
+    UserInfo,
+    node_id,
+)
+from ..model.paths import namespace_admin_sink
+from ..semantics import BUILTIN_RESOURCES, POD_CONTROLLERS, PolicyIndex, rule_allows
+from ..semantics.power import ANY_NAME, RuleTokens
+from ..workloads import Workload
+
+__all__ = ["Perm", "Reach", "Technique", "TechniqueContext", "Actor", "World", "ANY_NAME", "any_sa_hub",
+           "ALL_SA_HUB", "scope_sink", "hub", "HUB_PREFIX", "HUB_KINDS"]
+
+# Hubs are graph nodes standing for a set of ServiceAccounts of a namespace ("*": of every namespace), so
+# a broad grant is one edge instead of one per target; paths collapse them away.
+HUB_PREFIX = "hub:"
+# any SA; SAs of pods mounting their token; SAs with token Secrets; "ctl-<resource>": SAs of those controllers
+HUB_KINDS = ("sa", "pods", "tokens", "ctl-")
+ALL_SA_HUB = "hub:sa:*"
+
+
+_CONTROLLER_RESOURCE = {t.kind: t.resource for t in BUILTIN_RESOURCES
+                        if (t.group, t.resource) in POD_CONTROLLERS and t.resource != "pods"}
+
+
+def hub(kind: str, namespace: str) -> str:
+    """``hub:KIND:NS``, or ``hub:KIND:*`` for every namespace ("")."""
+    return f"{HUB_PREFIX}{kind}:{namespace or '*'}"
+
+
+def any_sa_hub(namespace: str) -> str:
+    """Hub node meaning "any ServiceAccount of ``namespace``" ("" = of every namespace)."""
+    return hub("sa", namespace)
+
+
+def scope_sink(namespace: str) -> str:
+    """What "anything in this scope" amounts to: cluster-admin cluster-wide, else namespace-admin:NS."""
+    return "cluster-admin" if not namespace else namespace_admin_sink(namespace)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Perm:
+    """One permission a technique needs (documentation and the catalog's test use it)."""
+
+    verb: str
+    resource: str
+    api_group: str = ""
+
+    def __str__(self) -> str:
+        res = f"{self.resource}.{self.api_group}" if self.api_group else self.resource
+        return f"{self.verb} {res}"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Reach:
+    """What a technique yields for one actor: a target node, the enabling grant, and whether it is potential."""
+
+    target: str
+    grant: Grant | None
+    potential: bool = False
+    detail: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Technique:
+    """A privilege-escalation technique: ID ``ESC-NAME``, the permissions it needs (all of them), what it yields."""
+
+    id: str
+    title: str
+    requires: tuple[Perm, ...]  # a conjunction; ``find`` asks the policy for each, in the right scope
+    yields: str
+    short_reason: str  # drawn on diagram edges
+    find: Callable[[TechniqueContext], Iterable[Reach]] = field(repr=False)
+    potential: bool = False  # every edge it yields depends on objects the inputs may lack
+    resources: frozenset[str] = frozenset()  # what ``find`` asks about, when more than ``requires`` names
+
+    @property
+    def touches(self) -> frozenset[str]:
+        """Resources whose absence from an actor's rules means the technique cannot apply (a fast skip)."""
+        return self.resources | {p.resource for p in self.requires}
+
+
+@dataclass(kw_only=True)
+class Actor:
+    """Who acts: an identity of the policy, or a role held through a binding the previous step wrote.
+
+    ``index``/``user`` answer what it may do; held roles use a small index holding only that binding.
+    """
+
+    node: str
+    index: PolicyIndex
+    user: UserInfo
+    namespaces: tuple[str, ...] = ()  # where RoleBindings give it rights (besides cluster-wide)
+
+    @cached_property
+    def applying(self) -> list[tuple[Binding, Subject]]:
+        """Every binding (any namespace) that applies to it."""
+        return self.index.bindings_applying_anywhere(self.user)
+
+    @cached_property
+    def _tokens(self) -> tuple[RuleTokens, dict[str, RuleTokens], RuleTokens]:
+        cluster: list[PolicyRule] = []
+        per_ns: dict[str, list[PolicyRule]] = {}
+        every: list[PolicyRule] = []
+        for b, _ in self.applying:
+            role = self.index.role_for(b)
+            if role is None:
+                continue
+            every.extend(role.rules)
+            if b.kind == "ClusterRoleBinding":
+                cluster.extend(role.rules)
+            else:
+                per_ns.setdefault(b.namespace, []).extend(role.rules)
+        return RuleTokens(cluster), {ns: RuleTokens(r) for ns, r in per_ns.items()}, RuleTokens(every)
+
+    def may_touch(self, resources: frozenset[str]) -> bool:
+        """Could any rule of it concern one of ``resources`` (whatever the verb)?"""
+        table = self._tokens[2].verbs_by_resource
+        if "*" in table or any(r in table for r in resources):
+            return True
+        return any(k.startswith("*/") for k in table)
+
+    def may(self, verb: str, resource: str, namespace: str | None = None) -> bool:
+        """Could it be allowed (no false negatives)? ``namespace`` None: anywhere; "": through
+        ClusterRoleBindings (so in every namespace); NS: there."""
+        cluster, per_ns, every = self._tokens
+        if namespace is None:
+            return every.may_allow(verb, resource)
+        if cluster.may_allow(verb, resource):
+            return True
+        t = per_ns.get(namespace) if namespace else None
+        return t is not None and t.may_allow(verb, resource)
+
+    def grant(self, request: Request) -> Grant | None:
+        """The first grant that allows the request (None: refused)."""
+        ns = request.namespace if request.resource_request else ""
+        if not self.may(request.verb, request.combined_resource, ns):
+            return None
+        # the rules that apply in that namespace (``PolicyIndex.rules_for``, the authorizer's own visit),
+        # fetched once per namespace; the first that allows is the grant ``authorize`` would name first
+        grants = self._rules.get(ns)
+        if grants is None:
+            grants = self.index.rules_for(self.user, ns)[0]
+            self._rules[ns] = grants
+        return next((g for g in grants if rule_allows(g.rule, request)), None)
+
+    @cached_property
+    def _rules(self) -> dict[str, list[Grant]]:
+        return {}
+
+
+class World:
+    """The objects the inputs hold, indexed for techniques (ServiceAccounts, workloads, secrets, subjects)."""
+
+    def __init__(self, inventory: Inventory, index: PolicyIndex, workloads: Sequence[Workload]) -> None:
+        # everything below is computed on first use: one subject's paths rarely need all of it
+        self.inventory = inventory
+        self.index = index
+        self.workloads = workloads
+
+    @cached_property
+    def namespaces(self) -> list[str]:
+        return sorted(self.inventory.namespaces)
+
+    @cached_property
+    def sa_objects(self) -> dict[str, list[ServiceAccount]]:
+        out: dict[str, list[ServiceAccount]] = {}
+        for sa in self.inventory.service_accounts:
+            out.setdefault(sa.namespace, []).append(sa)
+        return out
+
+    @cached_property
+    def defined_sas(self) -> dict[str, set[str]]:
+        return {ns: {sa.name for sa in sas} for ns, sas in self.sa_objects.items()}
+
+    @cached_property
+    def _subjects(self) -> tuple[set[str], set[str], dict[str, set[str]]]:
+        """Users and groups named by bindings; ServiceAccounts referenced (bindings, workloads) per namespace."""
+        users: set[str] = set()
+        groups: set[str] = set()
+        referenced: dict[str, set[str]] = {}
+        for b in self.inventory.bindings:
+            for s in b.subjects:
+                if s.kind == "User":
+                    users.add(s.name)
+                elif s.kind == "Group":
+                    groups.add(s.name)
+                elif s.kind == "ServiceAccount":
+                    ns = s.namespace or (b.namespace if b.kind == "RoleBinding" else "")
+                    if ns:
+                        referenced.setdefault(ns, set()).add(s.name)
+        for w in self.workloads:
+            referenced.setdefault(w.namespace, set()).add(w.service_account)
+        return users, groups, referenced
+
+    @property
+    def users(self) -> set[str]:
+        return self._subjects[0]
+
+    @property
+    def groups(self) -> set[str]:
+        return self._subjects[1]
+
+    @property
+    def referenced_sas(self) -> dict[str, set[str]]:
+        return self._subjects[2]
+
+    @cached_property
+    def workloads_by_ns(self) -> dict[str, list[Workload]]:
+        out: dict[str, list[Workload]] = {}
+        for w in self.workloads:
+            out.setdefault(w.namespace, []).append(w)
+        return out
+
+    @cached_property
+    def _objects(self) -> tuple[dict[str, list[tuple[str, str]]], list[KubeObject]]:
+        token_secrets: dict[str, list[tuple[str, str]]] = {}  # ns → (secret, service account)
+        webhooks: list[KubeObject] = []
+        for o in self.inventory.objects:
+            if o.kind == "Secret" and o.body.get("type") == "kubernetes.io/service-account-token":
+                meta = o.body.get("metadata")
+                ann = meta.get("annotations") if isinstance(meta, dict) else None
+                sa = ann.get("kubernetes.io/service-account.name") if isinstance(ann, dict) else None
+                if isinstance(sa, str) and sa:
+                    token_secrets.setdefault(o.namespace, []).append((o.name, sa))
+            elif o.kind == "MutatingWebhookConfiguration":
+                webhooks.append(o)
+        return token_secrets, webhooks
+
+    @property
+    def token_secrets(self) -> dict[str, list[tuple[str, str]]]:
+        return self._objects[0]
+
+    @property
+    def webhooks(self) -> list[KubeObject]:
+        return self._objects[1]
+
+    @cached_property
+    def _hub_targets(self) -> dict[tuple[str, str], list[tuple[str, bool]]]:
+        """(hub kind, namespace) → (ServiceAccount node, potential) for the "pods" and "tokens" hubs."""
+        pods: dict[str, dict[str, bool]] = {}
+        for w in self.workloads:
+            if w.carries_token:
+                # a Pod in the inputs runs; a controller's pods may not (yet)
+                potential = w.kind != "Pod" or self.sa_potential(w.namespace, w.service_account)
+                cur = pods.setdefault(w.namespace, {})
+                cur[w.service_account_id] = cur.get(w.service_account_id, True) and potential
+        controllers: dict[str, dict[str, dict[str, bool]]] = {}  # resource → ns → SA → potential
+        for w in self.workloads:
+            res = _CONTROLLER_RESOURCE.get(w.kind)
+            if res:
+                controllers.setdefault(res, {}).setdefault(w.namespace, {})[w.service_account_id] = \
+                    self.sa_potential(w.namespace, w.service_account)
+        tokens: dict[str, dict[str, bool]] = {}
+        for ns, pairs in self.token_secrets.items():
+            for _, sa in pairs:
+                tokens.setdefault(ns, {})[node_id("ServiceAccount", sa, ns)] = self.sa_potential(ns, sa)
+        for sa in self.inventory.service_accounts:
+            if sa.secrets:
+                tokens.setdefault(sa.namespace, {}).setdefault(sa.id, True)  # Secret not in the inputs
+        out: dict[tuple[str, str], list[tuple[str, bool]]] = {}
+        tables = [("pods", pods), ("tokens", tokens), *((f"ctl-{res}", t) for res, t in controllers.items())]
+        for kind, table in tables:
+            for ns, targets in table.items():
+                out[(kind, ns)] = sorted(targets.items())
+        return out
+
+    @cached_property
+    def _hub_namespaces(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for kind, ns in sorted(self._hub_targets):
+            out.setdefault(kind, []).append(ns)
+        return out
+
+    def hub_targets(self, kind: str, namespace: str) -> list[tuple[str, bool]]:
+        """What a hub leads to: "*" → the namespace hubs; a namespace → its ServiceAccounts."""
+        if namespace == "*":
+            if kind == "sa":
+                return [(hub(kind, ns), False) for ns in self.sa_namespaces()]
+            return [(hub(kind, ns), False) for ns in self._hub_namespaces.get(kind, ())]
+        if kind == "sa":
+            return list(self.service_accounts(namespace))
+        return self._hub_targets.get((kind, namespace), [])
+
+    def service_accounts(self, namespace: str) -> Iterator[tuple[str, bool]]:
+        """(node id, potential) of every ServiceAccount of a namespace: defined ones, then referenced ones."""
+        defined = self.defined_sas.get(namespace, set())
+        for name in sorted(defined):
+            yield node_id("ServiceAccount", name, namespace), False
+        for name in sorted(self.referenced_sas.get(namespace, set()) - defined):
+            yield node_id("ServiceAccount", name, namespace), True
+
+    def sa_namespaces(self) -> list[str]:
+        return sorted(set(self.defined_sas) | set(self.referenced_sas))
+
+    def sa_potential(self, namespace: str, name: str) -> bool:
+        return name not in self.defined_sas.get(namespace, set())
+
+
+@dataclass(kw_only=True)
+class TechniqueContext:
+    """One actor in one world: techniques ask ``grant``/``grants`` and read targets from ``world``."""
+
+    actor: Actor
+    world: World
+
+    def grant(self, verb: str, resource: str, *, api_group: str = "", subresource: str = "", namespace: str = "",
+              name: str = "") -> Grant | None:
+        return self.actor.grant(Request(verb=verb, resource=resource, api_group=api_group, subresource=subresource,
+                                        namespace=namespace, name=name))
+
+    def may(self, verb: str, resource: str, namespace: str | None = None) -> bool:
+        """Cheap pre-check (no false negatives) before asking the index; see ``Actor.may``."""
+        return self.actor.may(verb, resource, namespace)
+
+    def namespaces_where(self, verbs: Sequence[str], resource: str) -> list[str]:
+        """Namespaces where one of ``verbs`` on ``resource`` may be allowed (every one if cluster-wide)."""
+        if not any(self.may(v, resource) for v in verbs):
+            return []
+        if any(self.may(v, resource, "") for v in verbs):
+            return self.world.namespaces
+        return [ns for ns in self.actor.namespaces if any(self.may(v, resource, ns) for v in verbs)]
+
+    def any_grant(self, verbs: Sequence[str], resource: str, **kw: str) -> Grant | None:
+        """The first of several verbs that is allowed (e.g. update or patch)."""
+        for v in verbs:
+            g = self.grant(v, resource, **kw)
+            if g is not None:
+                return g
+        return None
+
+    def scopes(self) -> list[str]:
+        """Where to ask namespaced questions: "" (every namespace, via ClusterRoleBindings), then RoleBinding ones."""
+        return ["", *self.actor.namespaces]
+
+    def namespaces_in(self, scope: str) -> list[str]:
+        """The namespaces a scope covers ("" = every namespace of the inputs)."""
+        return self.world.namespaces if not scope else [scope]

@@ -1,0 +1,489 @@
+"""Escalation edges (identity → identity / held role / sink) and path search over them with networkx.
+
+Edges are computed lazily per node and cached per set of applying bindings, so identities that share
+their bindings (most ServiceAccounts) are evaluated once. "Any ServiceAccount of a namespace" is a hub
+node, so a cluster-wide ``create pods`` is a handful of edges instead of one per ServiceAccount; hubs
+are collapsed out of the reported steps.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import replace
+from functools import cached_property
+
+import networkx as nx
+
+from ..model import Binding, Inventory, Request, RoleRef, Subject, UserInfo, node_id, parse_subject_id
+from ..model.paths import (
+    CLUSTER_SINKS,
+    NAMESPACE_ADMIN_PREFIX,
+    SCOPE_ALL_NAMESPACES,
+    SCOPE_CLUSTER,
+    SINK_CLUSTER_ADMIN,
+    SINK_KUBE_SYSTEM_SECRETS,
+    SINK_SYSTEM_MASTERS,
+    BlastRadius,
+    EscalationPath,
+    EscalationStep,
+    is_sink,
+    namespace_admin_sink,
+)
+from ..semantics import SYSTEM_MASTERS, PolicyIndex, subject_as_user
+from ..semantics.power import ANY_NAME, RuleTokens, is_admin_equivalent, is_namespace_admin
+from ..workloads import Workload
+from .base import HUB_PREFIX, Actor, Technique, TechniqueContext, World
+
+__all__ = ["EscalationGraph", "HOLDS", "is_system_subject", "DEFAULT_MAX_DEPTH"]
+
+logger = logging.getLogger(__name__)
+
+HOLDS = "HOLDS"  # not a technique: the identity's own rights already amount to the sink
+_HUB = "HUB"
+_PROBE_USER = "rbac-analyzer:holder"
+_IDENTITY_KINDS = ("User:", "Group:", "ServiceAccount:")
+DEFAULT_MAX_DEPTH = 6
+_SYSTEM_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease")
+
+
+def _is_hub(node: str) -> bool:
+    return node.startswith(HUB_PREFIX)
+
+
+def _is_identity(node: str) -> bool:
+    return node.startswith(_IDENTITY_KINDS) and "@" not in node
+
+
+def is_system_subject(node: str, custom_bound: set[str] | frozenset[str] = frozenset()) -> bool:
+    """System identities: ``system:`` users and groups; ServiceAccounts of kube-* namespaces unless a
+    binding that is not a bootstrap (``kubernetes.io/bootstrapping``) one names them (``custom_bound``)."""
+    kind, _, rest = node.partition(":")
+    if kind in ("User", "Group"):
+        return rest.startswith("system:")
+    if kind != "ServiceAccount":
+        return False
+    return rest.partition("/")[0] in _SYSTEM_NAMESPACES and node not in custom_bound
+
+
+class EscalationGraph:
+    """The escalation graph of one policy; edges computed on demand. Read-only once built."""
+
+    def __init__(self, inventory: Inventory, index: PolicyIndex, workloads: Sequence[Workload],
+                 techniques: Sequence[Technique]) -> None:
+        self.inventory = inventory
+        self.index = index
+        self.techniques = tuple(techniques)
+        self.world = World(inventory, index, workloads)
+        self._succ: dict[str, list[EscalationStep]] = {}
+        self._by_key: dict[tuple, list[EscalationStep]] = {}
+        self._probes: dict[str, Actor | None] = {}
+        self._full: nx.DiGraph | None = None
+
+    # -- who acts ----------------------------------------------------------------------------------
+    @cached_property
+    def custom_bound(self) -> frozenset[str]:
+        """ServiceAccounts named by a binding that is not a Kubernetes bootstrap one."""
+        out: set[str] = set()
+        for b in self.inventory.bindings:
+            if b.is_bootstrap:
+                continue
+            for s in b.subjects:
+                ns = s.namespace or (b.namespace if b.kind == "RoleBinding" else "")
+                if s.kind == "ServiceAccount" and ns:
+                    out.add(node_id("ServiceAccount", s.name, ns))
+        return frozenset(out)
+
+    def subjects(self) -> list[str]:
+        """Every identity of the inputs: binding subjects and defined ServiceAccounts."""
+        out: set[str] = {sa.id for sa in self.inventory.service_accounts}
+        for b in self.inventory.bindings:
+            for s in b.subjects:
+                if s.kind in ("User", "Group"):
+                    out.add(node_id(s.kind, s.name))
+                elif s.kind == "ServiceAccount":
+                    ns = s.namespace or (b.namespace if b.kind == "RoleBinding" else "")
+                    if ns:
+                        out.add(node_id("ServiceAccount", s.name, ns))
+        return sorted(out)
+
+    def actor_for(self, node: str, user: UserInfo | None = None) -> Actor | None:
+        if user is None and not _is_identity(node):
+            return self._held_role(node)
+        if user is None:
+            user = subject_as_user(parse_subject_id(node))
+        actor = Actor(node=node, index=self.index, user=user)
+        actor.namespaces = tuple(sorted({b.namespace for b, _ in actor.applying if b.kind == "RoleBinding"}))
+        return actor
+
+    def _held_role(self, node: str) -> Actor | None:
+        """A role held through a binding written in a previous step: a small index with only that binding."""
+        if node in self._probes:
+            return self._probes[node]
+        actor = None
+        ref, _, scope = node.rpartition("@")
+        kind, _, rest = ref.partition(":")
+        role = None
+        if kind == "ClusterRole":
+            role = self.index.cluster_roles.get(rest)
+        elif kind == "Role":
+            ns, _, name = rest.partition("/")
+            role = self.index.roles.get((ns, name))
+        if role is not None and scope:
+            role = replace(role, aggregation_rule=None)  # its effective rules are already aggregated
+            subject = (Subject(kind="User", name=_PROBE_USER),)
+            rref = RoleRef(kind=role.kind, name=role.name)
+            if scope == SCOPE_CLUSTER:
+                bindings = [Binding(kind="ClusterRoleBinding", name="(written)", role_ref=rref, subjects=subject)]
+                namespaces: tuple[str, ...] = ()
+            else:
+                namespaces = tuple(self.world.namespaces) if scope == SCOPE_ALL_NAMESPACES else (scope,)
+                bindings = [Binding(kind="RoleBinding", name="(written)", namespace=ns, role_ref=rref,
+                                    subjects=subject) for ns in namespaces]
+            probe = PolicyIndex(Inventory(roles=[role], bindings=bindings))
+            actor = Actor(node=node, index=probe, user=UserInfo(username=_PROBE_USER), namespaces=namespaces)
+        self._probes[node] = actor
+        return actor
+
+    # -- edges -------------------------------------------------------------------------------------
+    def successors(self, node: str) -> list[EscalationStep]:
+        cached = self._succ.get(node)
+        if cached is not None:
+            return cached
+        if _is_hub(node):
+            kind, _, ns = node[len(HUB_PREFIX):].partition(":")
+            out = [EscalationStep(technique=_HUB, source=node, target=t, potential=potential)
+                   for t, potential in self.world.hub_targets(kind, ns)]
+        elif is_sink(node):
+            out = []
+        else:
+            actor = self.actor_for(node)
+            out = self.steps_of(actor) if actor is not None else []
+        self._succ[node] = out
+        return out
+
+    def steps_of(self, actor: Actor) -> list[EscalationStep]:
+        """Every step an actor can take, cached per set of bindings that apply to it."""
+        key = (id(actor.index), tuple(sorted(id(b) for b, _ in actor.applying)), SYSTEM_MASTERS in actor.user.groups,
+               actor.node if actor.index is not self.index else "")
+        steps = self._by_key.get(key)
+        if steps is None:
+            steps = self._evaluate(actor)
+            self._by_key[key] = steps
+        return [replace(s, source=actor.node) for s in steps if s.target != actor.node]
+
+    def _holds(self, actor: Actor, sink: str, request: Request | None) -> EscalationStep:
+        grant = None
+        if request is not None:
+            auth = actor.index.authorize(actor.user, request, first_only=True)
+            grant = auth.grants[0] if auth.grants else None
+        return EscalationStep(technique=HOLDS, source="", target=sink, reason="holds", grant=grant)
+
+    def _evaluate(self, actor: Actor) -> list[EscalationStep]:
+        if SYSTEM_MASTERS in actor.user.groups:
+            return [self._holds(actor, SINK_SYSTEM_MASTERS, None)]
+        if actor.may("*", "*", "") and is_admin_equivalent(actor.index, actor.user):  # the end
+            return [self._holds(actor, SINK_CLUSTER_ADMIN, Request(verb="*", api_group="*", resource="*"))]
+        out: list[EscalationStep] = []
+        for verb, name in (("get", ANY_NAME), ("list", "")):
+            req = Request(verb=verb, resource="secrets", namespace="kube-system", name=name)
+            if actor.grant(req) is not None:
+                out.append(self._holds(actor, SINK_KUBE_SYSTEM_SECRETS, req))
+                break
+        for ns in actor.namespaces:
+            if (actor.may("*", "*", ns) or actor.may("create", "rolebindings", ns)) \
+                    and is_namespace_admin(actor.index, actor.user, ns):
+                star = Request(verb="*", api_group="*", resource="*", namespace=ns)
+                req = star if actor.grant(star) else Request(verb="create", resource="rolebindings",
+                                                             api_group="rbac.authorization.k8s.io", namespace=ns)
+                out.append(self._holds(actor, namespace_admin_sink(ns), req))
+        ctx = TechniqueContext(actor=actor, world=self.world)
+        seen: set[tuple[str, str]] = set()
+        for t in self.techniques:
+            if not actor.may_touch(t.touches):
+                continue
+            for reach in t.find(ctx):
+                if (t.id, reach.target) in seen:
+                    continue
+                seen.add((t.id, reach.target))
+                out.append(EscalationStep(technique=t.id, source="", target=reach.target,
+                                          potential=reach.potential or t.potential, reason=t.short_reason,
+                                          grant=reach.grant, detail=reach.detail))
+        return out
+
+    # -- graphs ------------------------------------------------------------------------------------
+    def _add(self, g: nx.DiGraph, step: EscalationStep) -> None:
+        weight = 0 if _is_hub(step.source) else 1
+        data = g.get_edge_data(step.source, step.target)
+        if data is None:
+            g.add_edge(step.source, step.target, weight=weight, steps=[step])
+        else:
+            data["steps"].append(step)
+
+    @cached_property
+    def top_holders(self) -> frozenset[str]:
+        """Subjects bound (cluster-wide) to ``*`` on everything, and system:masters: where searches may stop."""
+        grants, _ = self.index.grants_for_request(Request(verb="*", api_group="*", resource="*"))
+        out = {node_id("Group", SYSTEM_MASTERS)}
+        for g in grants:
+            s = g.subject
+            if s.kind in ("User", "Group"):
+                out.add(node_id(s.kind, s.name))
+            elif s.kind == "ServiceAccount" and s.namespace:
+                out.add(node_id("ServiceAccount", s.name, s.namespace))
+        return frozenset(out)
+
+    def _maybe_top(self, node: str) -> bool:
+        """Might ``node`` hold cluster-admin or system:masters? (a superset; successors decide)."""
+        top = self.top_holders
+        if node in top:
+            return True
+        if node.startswith("ServiceAccount:"):
+            ns = node[len("ServiceAccount:"):].partition("/")[0]
+            groups = ("system:serviceaccounts", f"system:serviceaccounts:{ns}", "system:authenticated")
+        elif node.startswith("User:"):
+            groups = ("system:authenticated",)
+        else:
+            return not _is_identity(node) and not is_sink(node) and not _is_hub(node)  # held roles: ask
+        return any(node_id("Group", g) in top for g in groups)
+
+    def explore(self, source: str, first_steps: list[EscalationStep] | None = None,
+                max_depth: int = DEFAULT_MAX_DEPTH, stop_at: frozenset[str] = frozenset()) -> nx.DiGraph:
+        """The part of the graph reachable from ``source`` within ``max_depth`` hops, level by level
+        (hubs cost nothing). With ``stop_at``, the search ends at the first level holding one of those sinks.
+        """
+        g = nx.DiGraph()
+        g.add_node(source)
+        seen: set[str] = {source}
+        frontier = [source]
+        level = 0
+        while frontier:
+            # hubs stand for their targets at the same level; their edges are added once we know
+            # the search goes on (a cluster-wide hub can stand for every ServiceAccount)
+            hub_steps: dict[str, EscalationStep] = {}
+            i = 0
+            while i < len(frontier):
+                node = frontier[i]
+                i += 1
+                if _is_hub(node):
+                    for step in self.successors(node):
+                        if step.target not in seen:
+                            seen.add(step.target)
+                            hub_steps[step.target] = step
+                            frontier.append(step.target)
+            actors = [n for n in frontier if not _is_hub(n) and not is_sink(n)]
+            if stop_at:
+                reached = False
+                for n in actors:
+                    if n == source or not self._maybe_top(n):
+                        continue
+                    for step in self.successors(n):
+                        if step.target in stop_at:
+                            self._add(g, step)
+                            reached = True
+                            chain = n
+                            while chain in hub_steps:  # only the hub edges that lead to it
+                                self._add(g, hub_steps[chain])
+                                chain = hub_steps[chain].source
+                if reached:
+                    return g
+            for step in hub_steps.values():
+                self._add(g, step)
+            if level == max_depth:
+                break
+            nxt: list[str] = []
+            # With stop_at, no node of this level holds a stop sink, so the best is one step to it
+            # (level+1) or one step to a holder (level+2). Once a holder is one step away, only the
+            # few identities that could step straight onto a stop sink still need evaluating.
+            holder_found = False
+            for node in actors:
+                if holder_found and not self._maybe_direct(node):
+                    continue
+                steps = first_steps if (node == source and first_steps is not None) else self.successors(node)
+                for step in steps:
+                    self._add(g, step)
+                    if step.target not in seen:
+                        seen.add(step.target)
+                        nxt.append(step.target)
+                if stop_at and level + 1 < max_depth:
+                    if any(step.target in stop_at for step in steps):
+                        return g
+                    if not holder_found and self._holder_behind(g, steps, stop_at):
+                        holder_found = True
+            if holder_found:
+                max_depth = min(max_depth, level + 2)
+            frontier = nxt
+            level += 1
+        return g
+
+    @cached_property
+    def direct_candidates(self) -> frozenset[str]:
+        """Subjects of roles that might escalate cluster roles or impersonate groups (a superset)."""
+        out: set[str] = set()
+        for role in self.index.all_roles:
+            t = RuleTokens(role.rules)
+            if t.may_allow("escalate", "clusterroles") or t.may_allow("impersonate", "groups"):
+                for b in self.index.bindings_for_role(role):
+                    for s in b.subjects:
+                        ns = s.namespace or (b.namespace if b.kind == "RoleBinding" else "")
+                        out.add(node_id(s.kind, s.name, ns if s.kind == "ServiceAccount" else ""))
+        return frozenset(out)
+
+    def _maybe_direct(self, node: str) -> bool:
+        """Might ``node`` step straight onto cluster-admin / system:masters (escalate, impersonate a group)?"""
+        cand = self.direct_candidates
+        if node in cand or not _is_identity(node):
+            return True
+        if node.startswith("ServiceAccount:"):
+            ns = node[len("ServiceAccount:"):].partition("/")[0]
+            groups = ("system:serviceaccounts", f"system:serviceaccounts:{ns}", "system:authenticated")
+        else:
+            groups = ("system:authenticated",)
+        return any(node_id("Group", g) in cand for g in groups)
+
+    def _holder_behind(self, g: nx.DiGraph, steps: list[EscalationStep], stop_at: frozenset[str]) -> bool:
+        """Does one of ``steps`` reach (through hubs) an identity that holds a stop sink? Adds those edges."""
+        todo = [s.target for s in steps]
+        seen: set[str] = set()
+        while todo:
+            node = todo.pop()
+            if node in seen:
+                continue
+            seen.add(node)
+            if _is_hub(node):
+                for step in self.successors(node):
+                    self._add(g, step)
+                    todo.append(step.target)
+            elif not is_sink(node) and self._maybe_top(node):
+                for step in self.successors(node):
+                    if step.target in stop_at:
+                        self._add(g, step)
+                        return True
+        return False
+
+    def full_graph(self) -> nx.DiGraph:
+        """Every edge reachable from every subject of the inputs (cached)."""
+        if self._full is not None:
+            return self._full
+        g = nx.DiGraph()
+        seen: set[str] = set()
+        todo = list(self.subjects())
+        g.add_nodes_from(todo)
+        while todo:
+            node = todo.pop()
+            if node in seen:
+                continue
+            seen.add(node)
+            for step in self.successors(node):
+                self._add(g, step)
+                if step.target not in seen:
+                    todo.append(step.target)
+        self._full = g
+        return g
+
+    # -- paths -------------------------------------------------------------------------------------
+    @staticmethod
+    def _steps_along(g: nx.DiGraph, nodes: Sequence[str]) -> tuple[EscalationStep, ...]:
+        """Edge steps along a node path, hubs collapsed into the step that entered them."""
+        out: list[EscalationStep] = []
+        for u, v in zip(nodes, nodes[1:], strict=False):
+            steps = sorted(g[u][v]["steps"], key=lambda s: s.potential)
+            step = steps[0]
+            if _is_hub(u) and out:
+                out[-1] = replace(out[-1], target=v, potential=out[-1].potential or step.potential)
+            else:
+                out.append(step)
+        return tuple(out)
+
+    def _path(self, g: nx.DiGraph, nodes: Sequence[str]) -> EscalationPath:
+        return EscalationPath(source=nodes[0], sink=nodes[-1], steps=self._steps_along(g, nodes))
+
+    def paths_from(self, source: str, *, user: UserInfo | None = None, to: str | None = None,
+                   max_depth: int = DEFAULT_MAX_DEPTH, all_paths: bool = False) -> list[EscalationPath]:
+        """Shortest path from ``source`` to each sink it reaches (or every simple path with ``all_paths``).
+
+        ``user`` overrides the identity ``source`` stands for (e.g. ``--as alice --as-group dev``).
+        """
+        first = self.steps_of(self.actor_for(source, user)) if user is not None else None  # type: ignore[arg-type]
+        # without --to, cluster-wide control makes the lesser sinks redundant: stop looking past it
+        stop = frozenset() if (to is not None or all_paths) else frozenset({SINK_CLUSTER_ADMIN, SINK_SYSTEM_MASTERS})
+        g = self.explore(source, first, max_depth, stop)
+        sinks = sorted(n for n in g if is_sink(n) and (to is None or n == to))
+        out: list[EscalationPath] = []
+        if all_paths:
+            for sink in sinks:
+                for nodes in nx.all_simple_paths(g, source, sink, cutoff=3 * max_depth):
+                    p = self._path(g, nodes)
+                    if p.hops <= max_depth:
+                        out.append(p)
+        else:
+            _, paths = nx.single_source_dijkstra(g, source, cutoff=max_depth, weight="weight")
+            out = [self._path(g, paths[s]) for s in sinks if s in paths]
+            if stop:
+                top = [p for p in out if p.sink in stop]
+                out = top or out
+        return _rank(out)
+
+    def all_paths(self, *, to: str | None = None, max_depth: int = DEFAULT_MAX_DEPTH,
+                  include_system: bool = False) -> list[EscalationPath]:
+        """Every (non-system) subject's shortest path to each sink, strongest sinks only, ranked by hops."""
+        g = self.full_graph()
+        starts = {s for s in self.subjects() if include_system or not is_system_subject(s, self.custom_bound)}
+        reverse = g.reverse(copy=False)
+        found: dict[str, list[EscalationPath]] = {}
+        searches: list[list[str]] = [[s] for s in CLUSTER_SINKS if s in g and (to is None or s == to)]
+        ns_sinks = sorted(n for n in g if n.startswith(NAMESPACE_ADMIN_PREFIX) and (to is None or n == to))
+        if ns_sinks:
+            # one search from every namespace-admin sink at once: each subject's nearest namespace
+            # (one search per namespace would cost a graph walk per namespace)
+            searches.append(ns_sinks)
+        for sources in searches:
+            _, paths = nx.multi_source_dijkstra(reverse, sources, cutoff=max_depth, weight="weight")
+            for start, rev in paths.items():
+                if start in starts:
+                    found.setdefault(start, []).append(self._path(g, list(reversed(rev))))
+        out: list[EscalationPath] = []
+        for paths in found.values():
+            out.extend(paths if to is not None else _strongest(paths))
+        return _rank(out)
+
+    def blast_radius(self, source: str, *, user: UserInfo | None = None,
+                     max_depth: int = DEFAULT_MAX_DEPTH) -> BlastRadius:
+        first = self.steps_of(self.actor_for(source, user)) if user is not None else None  # type: ignore[arg-type]
+        g = self.explore(source, first, max_depth)
+        _, paths = nx.single_source_dijkstra(g, source, cutoff=max_depth, weight="weight")
+        identities: list[tuple[str, int, bool]] = []
+        sinks: list[str] = []
+        for node, nodes in paths.items():
+            if node == source:
+                continue
+            if _is_identity(node):
+                p = self._path(g, nodes)
+                identities.append((node, p.hops, p.potential))
+            elif is_sink(node):
+                sinks.append(node)
+        if SINK_CLUSTER_ADMIN in sinks or SINK_SYSTEM_MASTERS in sinks:
+            namespaces = ["*"]
+        else:
+            namespaces = sorted(s[len(NAMESPACE_ADMIN_PREFIX):] for s in sinks if s.startswith(NAMESPACE_ADMIN_PREFIX))
+        pods = sorted(w.id for w in self.world.workloads if w.service_account_id == source and w.carries_token)
+        identities.sort(key=lambda t: (t[1], t[2], t[0]))
+        return BlastRadius(subject=source, identities=tuple(identities), namespaces=tuple(namespaces),
+                           sinks=tuple(sorted(sinks, key=_sink_order)), pods=tuple(pods))
+
+
+def _sink_order(sink: str) -> tuple[int, str]:
+    return (CLUSTER_SINKS.index(sink) if sink in CLUSTER_SINKS else len(CLUSTER_SINKS), sink)
+
+
+def _strongest(paths: list[EscalationPath]) -> list[EscalationPath]:
+    """Cluster-wide control makes the lesser sinks redundant; holding a namespace's admin is no escalation."""
+    top = [p for p in paths if p.sink in (SINK_SYSTEM_MASTERS, SINK_CLUSTER_ADMIN)]
+    if top:
+        return top
+    return [p for p in paths if not (p.sink.startswith(NAMESPACE_ADMIN_PREFIX) and p.hops == 1
+                                     and p.steps[0].technique == HOLDS)]
+
+
+def _rank(paths: list[EscalationPath]) -> list[EscalationPath]:
+    return sorted(paths, key=lambda p: (p.hops, p.potential, _sink_order(p.sink), p.source, p.nodes))

@@ -1,0 +1,135 @@
+"""Writing RBAC objects (§9): bind a role to yourself, or write roles with ``escalate``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ..model import RBAC_GROUP, Binding, Role
+from ..model.paths import SCOPE_ALL_NAMESPACES, SCOPE_CLUSTER
+from .base import ANY_NAME, Perm, Reach, Technique, TechniqueContext, scope_sink
+
+__all__ = ["BIND", "ESCALATE", "TECHNIQUES", "held_role_id"]
+
+
+def held_role_id(role: Role, scope: str) -> str:
+    """Node id of ``role`` held through a binding in ``scope`` (a namespace, or SCOPE_CLUSTER / _ALL_NAMESPACES)."""
+    return f"{role.id}@{scope}"
+
+
+def _res(role: Role) -> str:
+    return "clusterroles" if role.kind == "ClusterRole" else "roles"
+
+
+def _bind_grant(ctx: TechniqueContext, role: Role, binding_namespace: str):
+    # BindingAuthorized: bind on the referenced role, namespace = the binding's namespace ("" for a CRB).
+    # Already covering the role's permissions also passes, but then the binding gains nothing new.
+    return ctx.grant("bind", _res(role), api_group=RBAC_GROUP, namespace=binding_namespace, name=role.name)
+
+
+def _create(ctx: TechniqueContext) -> Iterator[Reach]:
+    index = ctx.world.index
+    if ctx.may("create", "clusterrolebindings"):
+        cg = ctx.grant("create", "clusterrolebindings", api_group=RBAC_GROUP)
+        if cg is not None:
+            for role in index.cluster_roles.values():
+                bg = _bind_grant(ctx, role, "")
+                if bg is not None and role.rules:
+                    yield Reach(target=held_role_id(role, SCOPE_CLUSTER), grant=bg,
+                                detail=f"create a ClusterRoleBinding ({cg.describe()})")
+    if not ctx.may("create", "rolebindings"):
+        return
+    for scope in ctx.scopes():
+        cg = ctx.grant("create", "rolebindings", api_group=RBAC_GROUP, namespace=scope)
+        if cg is None:
+            continue
+        detail = f"create a RoleBinding ({cg.describe()})"
+        # scope "": RoleBindings in every namespace (bind must then hold cluster-wide as well)
+        held_scope = scope or SCOPE_ALL_NAMESPACES
+        for role in index.cluster_roles.values():
+            bg = _bind_grant(ctx, role, scope)
+            if bg is not None and role.rules:
+                yield Reach(target=held_role_id(role, held_scope), grant=bg, detail=detail)
+        for (ns, _), role in index.roles.items():
+            if scope and ns != scope:
+                continue
+            bg = _bind_grant(ctx, role, ns)
+            if bg is not None and role.rules:
+                yield Reach(target=held_role_id(role, ns), grant=bg, detail=detail)
+
+
+def _update(ctx: TechniqueContext) -> Iterator[Reach]:
+    """Add yourself to an existing binding: its roleRef cannot change, so you get that binding's role."""
+    index = ctx.world.index
+    candidates: list[Binding] = []
+    if ctx.may("update", "clusterrolebindings") or ctx.may("patch", "clusterrolebindings"):
+        candidates.extend(index.cluster_role_bindings)
+    for ns in ctx.namespaces_where(("update", "patch"), "rolebindings"):
+        candidates.extend(index.role_bindings.get(ns, ()))
+    for b in candidates:
+        res = "clusterrolebindings" if b.kind == "ClusterRoleBinding" else "rolebindings"
+        ug = ctx.any_grant(("update", "patch"), res, api_group=RBAC_GROUP, namespace=b.namespace, name=b.name)
+        if ug is None:
+            continue
+        role = index.role_for(b)
+        if role is None or not role.rules:
+            continue
+        ns = b.namespace if b.kind == "RoleBinding" else ""
+        bg = _bind_grant(ctx, role, ns)
+        if bg is not None:
+            yield Reach(target=held_role_id(role, ns or SCOPE_CLUSTER), grant=bg,
+                        detail=f"update {b.kind} {b.namespace + '/' if b.namespace else ''}{b.name} ({ug.describe()})")
+
+
+def _bind(ctx: TechniqueContext) -> Iterator[Reach]:
+    if not (ctx.may("bind", "roles") or ctx.may("bind", "clusterroles")):
+        return
+    yield from _create(ctx)
+    yield from _update(ctx)
+
+
+def _escalate(ctx: TechniqueContext) -> Iterator[Reach]:
+    if not (ctx.may("escalate", "roles") or ctx.may("escalate", "clusterroles")):
+        return
+    actor = ctx.actor
+    # (a) rewrite a role already bound to you: its new rules apply where it is bound
+    for b, _ in actor.applying:
+        role = actor.index.role_for(b)
+        if role is None:
+            continue
+        ns = role.namespace if role.kind == "Role" else ""
+        eg = ctx.grant("escalate", _res(role), api_group=RBAC_GROUP, namespace=ns, name=role.name)
+        if eg is None:
+            continue
+        ug = ctx.any_grant(("update", "patch"), _res(role), api_group=RBAC_GROUP, namespace=ns, name=role.name)
+        if ug is not None:
+            scope = b.namespace if b.kind == "RoleBinding" else ""
+            yield Reach(target=scope_sink(scope), grant=eg,
+                        detail=f"add any rule to {role.kind} {role.name}, bound to it by {b.kind} {b.name}")
+    # (b) create a role with any rules and bind it to yourself (bind on any name)
+    for scope in ctx.scopes():
+        kind, res, bres = ("ClusterRole", "clusterroles", "clusterrolebindings") if not scope else \
+            ("Role", "roles", "rolebindings")
+        eg = ctx.grant("escalate", res, api_group=RBAC_GROUP, namespace=scope, name=ANY_NAME)
+        if eg is None:
+            continue
+        cg = ctx.grant("create", res, api_group=RBAC_GROUP, namespace=scope)
+        wg = ctx.grant("create", bres, api_group=RBAC_GROUP, namespace=scope)
+        bg = ctx.grant("bind", res, api_group=RBAC_GROUP, namespace=scope, name=ANY_NAME)
+        if cg is not None and wg is not None and bg is not None:
+            yield Reach(target=scope_sink(scope), grant=eg, detail=f"create a {kind} with any rules and bind it")
+
+
+BIND = Technique(
+    id="ESC-BIND", title="Bind a role to yourself (write a (Cluster)RoleBinding with bind on the role)",
+    requires=(Perm(verb="create", resource="rolebindings", api_group=RBAC_GROUP),
+              Perm(verb="bind", resource="clusterroles", api_group=RBAC_GROUP)),
+    yields="that role, in the binding's scope", short_reason="bind role", find=_bind)
+
+ESCALATE = Technique(
+    id="ESC-ESCALATE", title="Write roles with escalate: any permission in that scope",
+    requires=(Perm(verb="escalate", resource="clusterroles", api_group=RBAC_GROUP),
+              Perm(verb="update", resource="clusterroles", api_group=RBAC_GROUP)),
+    yields="anything in the scope (cluster-admin or namespace admin)", short_reason="escalate role",
+    find=_escalate)
+
+TECHNIQUES = (BIND, ESCALATE)

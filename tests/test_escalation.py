@@ -1,0 +1,140 @@
+"""Escalation techniques: every scenario's paths match its expected.yaml; refused prerequisites give no path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from analyzer.api import Analysis
+from analyzer.escalation import ALL_TECHNIQUES, HOLDS
+
+SCENARIOS = Path(__file__).resolve().parent.parent / "sample_policies" / "scenarios"
+ESC = sorted(p for p in SCENARIOS.iterdir() if p.is_dir() and p.name.startswith(("esc-", "neg-"))
+             and (p / "expected.yaml").exists())
+
+
+def _load(path: Path) -> tuple[Analysis, dict]:
+    expected = yaml.safe_load((path / "expected.yaml").read_text()) or {}
+    return Analysis.from_paths([str(p) for p in sorted(path.glob("*.yaml")) if p.name != "expected.yaml"]), expected
+
+
+@pytest.mark.parametrize("path", ESC, ids=[p.name for p in ESC])
+def test_scenario_paths(path: Path) -> None:
+    a, expected = _load(path)
+    assert not a.load_issues
+    found = a.all_paths()
+    assert {p.nodes for p in found} == {tuple(p) for p in expected.get("paths") or []}
+    used = {s.technique for p in found for s in p.steps} - {HOLDS}
+    assert used == set(expected.get("techniques") or [])
+
+
+def test_every_technique_has_a_positive_scenario() -> None:
+    ids = [t.id for t in ALL_TECHNIQUES]
+    assert len(ids) == len(set(ids))
+    covered: set[str] = set()
+    for path in ESC:
+        covered.update((yaml.safe_load((path / "expected.yaml").read_text()) or {}).get("techniques") or [])
+    assert set(ids) <= covered
+    for t in ALL_TECHNIQUES:
+        assert t.id.startswith("ESC-") and t.id.upper() == t.id
+        assert t.title and t.short_reason and t.yields and t.requires
+
+
+def test_potential_marks() -> None:
+    a, _ = _load(SCENARIOS / "esc-secret-read")
+    (p,) = a.paths_from("ServiceAccount:dev/ci")
+    assert not p.potential  # the token Secret is in the inputs
+    a, _ = _load(SCENARIOS / "esc-secret-create")
+    (p,) = a.paths_from("ServiceAccount:dev/ci")
+    assert p.potential and p.steps[0].potential and not p.steps[1].potential
+    a, _ = _load(SCENARIOS / "esc-csr")
+    assert all(p.potential for p in a.paths_from("User:alice"))
+
+
+def test_step_evidence_and_json_shape() -> None:
+    a, _ = _load(SCENARIOS / "esc-pod-create")
+    (p,) = a.paths_from("ServiceAccount:dev/ci", to="cluster-admin")
+    d = p.to_dict()
+    assert d["from"] == {"kind": "ServiceAccount", "name": "ci", "namespace": "dev"}
+    assert d["to"] == "cluster-admin" and d["potential"] is False
+    first = d["steps"][0]
+    assert first["technique"] == "ESC-POD-CREATE"
+    assert first["to"] == {"kind": "ServiceAccount", "name": "admin-sa", "namespace": "dev"}
+    assert first["via"]["binding"] == {"kind": "RoleBinding", "name": "ci-powers", "namespace": "dev"}
+    assert first["via"]["role"]["name"] == "ci-powers"
+    assert first["via"]["rule"]["verbs"] == ["create"]
+    assert first["via"]["source"]["file"].endswith("policy.yaml")
+
+
+def test_as_identity_with_groups() -> None:
+    a, _ = _load(SCENARIOS / "esc-pod-create")
+    assert a.paths_from(a.impersonate("system:serviceaccount:dev:ci"))
+    assert not a.paths_from(a.impersonate("mallory"))
+    assert a.paths_from("User:mallory") == []
+
+
+def test_max_depth_and_all() -> None:
+    a, _ = _load(SCENARIOS / "esc-pod-create")
+    assert a.paths_from("ServiceAccount:dev/ci", max_depth=1) == []
+    assert len(a.paths_from("ServiceAccount:dev/ci", all_paths=True)) == 1
+
+
+def test_blast_radius() -> None:
+    a, _ = _load(SCENARIOS / "esc-pod-exec")
+    br = a.blast_radius("ServiceAccount:dev/ci")
+    assert ("ServiceAccount:dev/admin-sa", 1, False) in br.identities
+    assert br.namespaces == ("*",) and "cluster-admin" in br.sinks
+    assert a.blast_radius("ServiceAccount:dev/admin-sa").pods == ("Pod:dev/runner",)
+
+
+def test_group_subject_is_a_member() -> None:
+    a = Analysis.from_objects([
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": "cluster-admin"},
+         "rules": [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}]},
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding", "metadata": {"name": "ops"},
+         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "cluster-admin"},
+         "subjects": [{"kind": "Group", "name": "ops", "apiGroup": "rbac.authorization.k8s.io"}]},
+    ])
+    assert [p.nodes for p in a.all_paths()] == [("Group:ops", "cluster-admin")]
+
+
+def test_diff() -> None:
+    old, _ = _load(SCENARIOS / "neg-pod-exec-get-only")
+    new, _ = _load(SCENARIOS / "esc-pod-exec")
+    d = Analysis.diff(old, new)
+    assert d.access_gained
+    assert ("dev", "create", "", "pods/exec", "runner") in d.gained["ServiceAccount:dev/ci"]
+    assert ("dev", "get", "", "pods/exec", "") in d.lost["ServiceAccount:dev/ci"]
+    assert [p.nodes for p in d.new_paths] == [("ServiceAccount:dev/ci", "ServiceAccount:dev/admin-sa", "cluster-admin")]
+    assert Analysis.diff(new, new).empty
+
+
+def _policy(verbs: list[str]) -> Analysis:
+    return Analysis.from_objects([
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role", "metadata": {"name": "r", "namespace": "dev"},
+         "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": verbs}]},
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+         "metadata": {"name": "b", "namespace": "dev"},
+         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "r"},
+         "subjects": [{"kind": "User", "name": "alice", "apiGroup": "rbac.authorization.k8s.io"}]},
+    ])
+
+
+def test_diff_is_effective_not_literal() -> None:
+    # listing "get" where "*" already was gains nothing; dropping "*" for "get" loses every other verb
+    d = Analysis.diff(_policy(["*"]), _policy(["*", "get"]))
+    assert d.empty
+    d = Analysis.diff(_policy(["*"]), _policy(["get"]))
+    assert not d.gained and d.lost["User:alice"] == (("dev", "*", "", "pods", ""),)
+
+
+def test_audit_reports_paths_to_cluster_admin() -> None:
+    a, _ = _load(SCENARIOS / "esc-pod-exec")
+    found = [f for f in a.audit().user if f.rule == "ESC-PATH"]
+    assert [(f.subject.id, f.severity.value, f.object) for f in found] == [
+        ("ServiceAccount:dev/ci", "critical", "cluster-admin")]
+    assert any("blast radius" in e.detail for e in found[0].evidence)
+    a, _ = _load(SCENARIOS / "esc-secret-create")
+    assert [f.severity.value for f in a.audit().user if f.rule == "ESC-PATH"] == ["high"]  # potential
