@@ -33,6 +33,9 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check analyzer dashboards tests benchmarks
 
+dashboard: $(STAMP)
+	$(BIN)/rbac-analyzer dashboard $(ARGS)
+
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 

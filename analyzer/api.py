@@ -18,9 +18,11 @@ from .errors import UsageError
 from .graph import DangerCache, build_graph, namespace_view, overview, subject_view, who_can_view
 from .identity import impersonation_requests
 from .loaders.manifests import Limits, load_manifests, load_texts
+from .loaders.uploads import UploadLimits, read_uploads
 from .model import (
     Decision,
     Exclusion,
+    IdentityReport,
     Impersonation,
     Inventory,
     KubeObject,
@@ -36,6 +38,7 @@ from .model import (
     UserInfo,
     parse_subject_id,
 )
+from .model.access import AccessMatrix
 from .render.dot import to_digraph
 from .semantics import (
     PolicyIndex,
@@ -98,6 +101,20 @@ class Analysis:
         parse_objects(ctx, ((o, SourceRef(file=source, document=i + 1)) for i, o in enumerate(objects)))
         finish(ctx)
         return cls(ctx.inventory, super_user=super_user)
+
+    # -- dashboard: uploads (issue 7) ------------------------------------------------------------
+    @classmethod
+    def from_uploads(cls, files: Iterable[tuple[str, bytes]], *, default_namespace: str = "default",
+                     limits: UploadLimits | None = None) -> Analysis:
+        """Load uploaded (file name, bytes): YAML/JSON, .gz, .zip, .tar(.gz), all in memory, never on disk.
+
+        Refused archive members (path traversal, links, unreadable) become load issues; a size or count
+        limit exceeded raises ``LimitExceeded``.
+        """
+        texts, issues = read_uploads(files, limits=limits)
+        inv = load_texts(texts, default_namespace=default_namespace)
+        inv.load_issues[:0] = issues
+        return cls(inv)
 
     # -- what was loaded -------------------------------------------------------------------------
     @property
@@ -237,6 +254,66 @@ class Analysis:
         ``Group:g`` → a member holding only that group."""
         s = parse_subject_id(subject) if isinstance(subject, str) else subject
         return subject_as_user(s)
+
+    # -- dashboard: pickers and the access matrix (issue 7) ----------------------------------------
+    @cached_property
+    def subject_ids(self) -> list[str]:
+        """Every subject named by a binding, and every ServiceAccount, as sorted ``KIND:REST`` ids.
+
+        A ServiceAccount written without a namespace in a RoleBinding is that namespace's.
+        """
+        ids: set[str] = {sa.id for sa in self.inventory.service_accounts}
+        for b in self.inventory.bindings:
+            for s in b.subjects:
+                if s.kind not in ("User", "Group", "ServiceAccount"):
+                    continue
+                if s.kind == "ServiceAccount" and not s.namespace:
+                    if b.kind != "RoleBinding":
+                        continue
+                    s = Subject(kind=s.kind, name=s.name, namespace=b.namespace)
+                if s.name:
+                    ids.add(s.id)
+        order = {"User": 0, "Group": 1, "ServiceAccount": 2}
+        return sorted(ids, key=lambda i: (order.get(i.partition(":")[0], 3), i))
+
+    @cached_property
+    def namespace_names(self) -> list[str]:
+        """Every namespace the policy names, sorted."""
+        return sorted(self.inventory.namespaces)
+
+    @staticmethod
+    def access_matrix(review: RulesReview) -> AccessMatrix:
+        """The resources × verbs table of one namespace's effective rules (wildcards kept literal)."""
+        return AccessMatrix.from_grants(review.grants)
+
+    @staticmethod
+    def identities_from_upload(name: str, data: bytes) -> tuple[list[IdentityReport], list[str]]:
+        """An uploaded kubeconfig (every context), PEM client certificate or bearer token → (identity
+        reports, warnings), resolved offline as the API server would; never runs exec plugins.
+
+        The identity readers take file paths, so a certificate or kubeconfig is written, owner-only, into a
+        fresh temporary directory that is deleted before this returns; a kubeconfig's own file references
+        are dropped first (an upload never makes the server read its files). Nothing is kept.
+        """
+        import os
+        import tempfile
+
+        from .identity import audit_kubeconfig, resolve_identity
+        from .loaders.uploads import read_credential_upload
+
+        cred = read_credential_upload(name, data)
+        if cred.kind == "token":
+            return [resolve_identity(token=cred.text, env={})], list(cred.warnings)
+        with tempfile.TemporaryDirectory(prefix="rbac-analyzer-upload-") as tmp:
+            path = os.path.join(tmp, "kubeconfig" if cred.kind == "kubeconfig" else "client.crt")
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(cred.text)
+            if cred.kind == "certificate":
+                reports = [resolve_identity(cert_file=path, env={})]
+            else:
+                reports = audit_kubeconfig(path, env={})
+        return reports, list(cred.warnings)
 
     # -- credentials: what can this identity do? (issue 3) ----------------------------------------
     def impersonation_checks(self, real: UserInfo, impersonation: Impersonation) -> list[Decision]:

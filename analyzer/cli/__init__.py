@@ -14,6 +14,7 @@ from ..errors import AnalyzerError
 from . import (
     audit,
     can_i,
+    dashboard,
     diff,
     graph,
     kubeconfig_audit,
@@ -44,6 +45,7 @@ COMMANDS = (
     paths,
     diff,
     snapshot,
+    dashboard,
 )
 
 DESCRIPTION = """Kubernetes RBAC analyzer: who can do what, where - exactly as the API server decides it.
