@@ -26,6 +26,10 @@ demo: $(STAMP)
 	@$(BIN)/rbac-analyzer can-i get secrets -n kube-system --as alice@example.com -f $(DEMO) 2>/dev/null || true
 	@echo; echo '$$ rbac-analyzer what-can ServiceAccount:data/reporter -A -f $(DEMO)'
 	@$(BIN)/rbac-analyzer what-can ServiceAccount:data/reporter -A -f $(DEMO) 2>/dev/null
+	@echo; echo '$$ rbac-analyzer paths -f $(DEMO)        # who can escalate to cluster-admin, and how'
+	@$(BIN)/rbac-analyzer paths -f $(DEMO) -o text 2>/dev/null | sed -n '1,/^$$/p'
+	@echo; echo '$$ rbac-analyzer audit -f $(DEMO)        # first findings; -o html|md|json|sarif for reports'
+	@$(BIN)/rbac-analyzer audit -f $(DEMO) 2>/dev/null | sed -n '1,12p'
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2
