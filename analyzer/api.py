@@ -351,7 +351,10 @@ class Analysis:
     @cached_property
     def graph(self) -> nx.MultiDiGraph:
         """The whole policy as a MultiDiGraph (``analyzer.graph.build_graph``); built once."""
-        return build_graph(self.inventory, self.index, self.workloads)
+        g = build_graph(self.inventory, self.index, self.workloads)
+        if self.inventory.incomplete:  # exports carry what a live read could not list
+            g.graph["incomplete"] = ", ".join(self.inventory.incomplete)
+        return g
 
     @cached_property
     def _danger(self) -> DangerCache:

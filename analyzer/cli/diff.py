@@ -73,14 +73,22 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     old = _load(old_paths, args, err, "old")
     new = _load(new_paths, args, err, "new")
     d = Analysis.diff(old, new, max_depth=args.max_depth)
+    # a side read from a live cluster (or its snapshot) may be incomplete: say so in every format
+    incomplete = {side: list(a.inventory.incomplete) for side, a in (("old", old), ("new", new))
+                  if a.inventory.incomplete}
     if args.output in ("json", "yaml"):
         data = d.to_dict()
         data["accessGained"] = d.access_gained
+        data["incomplete"] = incomplete
         dump(data, args.output, out)
     elif args.output == "md":
         _markdown(d, out)
+        for side, what in incomplete.items():
+            out.write(f"\n**Incomplete ({side}):** could not read {', '.join(what)}\n")
     else:
         _text(d, out)
+        for side, what in incomplete.items():
+            out.write(f"incomplete ({side}): could not read {', '.join(what)}\n")
     fail = (args.fail_on == "gained" and d.access_gained) or (args.fail_on == "paths" and bool(d.new_paths))
     return EXIT_NO if fail else EXIT_OK
 

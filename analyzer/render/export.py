@@ -67,6 +67,8 @@ def _xml(value: Any) -> Any:
 def to_graphml(g: nx.MultiDiGraph) -> str:
     """GraphML (Gephi, yEd, Cytoscape): one attribute key per node/edge attribute; edge ids are the kinds."""
     flat = nx.MultiDiGraph()
+    if g.graph.get("incomplete"):
+        flat.graph["incomplete"] = _xml(str(g.graph["incomplete"]))
     for n, attrs in _sorted_nodes(g):
         flat.add_node(_xml(n), **{k: _xml(_flat(v)) for k, v in sorted(attrs.items())})
     for u, v, k, attrs in _sorted_edges(g):
@@ -78,7 +80,7 @@ def to_graphml(g: nx.MultiDiGraph) -> str:
 def to_json(g: nx.MultiDiGraph) -> str:
     """networkx node-link JSON (``nodes``, ``edges`` with ``source``/``target``/``key``)."""
     ordered = nx.MultiDiGraph()
-    ordered.graph.update({"generator": "rbac-analyzer"})
+    ordered.graph.update({"generator": "rbac-analyzer", **{k: v for k, v in g.graph.items() if k == "incomplete"}})
     for n, attrs in _sorted_nodes(g):
         ordered.add_node(n, **attrs)
     for u, v, k, attrs in _sorted_edges(g):
