@@ -96,34 +96,15 @@ def check(index: PolicyIndex, user: UserInfo, request: Request, *, with_near_mis
 def _mismatches(rule: PolicyRule, binding: Binding, request: Request) -> list[str] | None:
     """Which dimensions stop ``rule`` (via ``binding``) from allowing ``request``; None if the resource
     itself is unrelated."""
-    reasons: list[str] = []
-    if not request.resource_request:
-        if not rule.non_resource_urls:
-            return None
-        if not any(u == "*" or request.path.startswith(u.rstrip("*")) or u.rstrip("*").startswith(request.path)
-                   for u in rule.non_resource_urls if u):
-            return None
-        probe = Request(verb=request.verb, path=request.path, resource_request=False)
-        if binding.kind == "RoleBinding":
-            reasons.append("namespace")
-        if not verb_matches(rule, request.verb):
-            reasons.append("verb")
-        if not reasons and not rule_allows(rule, probe):
-            reasons.append("path")
-        return reasons
-    base = request.resource
-    if resource_matches(rule, request.combined_resource, request.subresource):
-        pass
-    elif any(r == base or r.partition("/")[0] == base for r in rule.resources):
-        reasons.append("subresource")
-    else:
+    rule_reasons = _rule_reasons(rule, request)
+    if rule_reasons is None:
         return None
-    if not verb_matches(rule, request.verb):
-        reasons.append("verb")
-    if not api_group_matches(rule, request.api_group):
-        reasons.append("apiGroup")
-    if not resource_name_matches(rule, request.name):
-        reasons.append("resourceNames")
+    if not request.resource_request:
+        if binding.kind == "RoleBinding":
+            # a RoleBinding never grants a URL; a wrong path only counts when nothing else does
+            return ["namespace", *(r for r in rule_reasons if r != "path")]
+        return list(rule_reasons)
+    reasons = list(rule_reasons)
     if binding.kind == "RoleBinding" and binding.namespace != request.namespace:
         reasons.append("namespace")
     return reasons
