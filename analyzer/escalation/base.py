@@ -128,12 +128,15 @@ class Actor:
                 per_ns.setdefault(b.namespace, []).extend(role.rules)
         return RuleTokens(cluster), {ns: RuleTokens(r) for ns, r in per_ns.items()}, RuleTokens(every)
 
+    @cached_property
+    def _touch(self) -> tuple[bool, frozenset[str]]:
+        table = self._tokens[2].verbs_by_resource
+        return "*" in table or any(k.startswith("*/") for k in table), frozenset(table)
+
     def may_touch(self, resources: frozenset[str]) -> bool:
         """Could any rule of it concern one of ``resources`` (whatever the verb)?"""
-        table = self._tokens[2].verbs_by_resource
-        if "*" in table or any(r in table for r in resources):
-            return True
-        return any(k.startswith("*/") for k in table)
+        wildcard, mentioned = self._touch  # asked once per technique: computed once per actor
+        return wildcard or not resources.isdisjoint(mentioned)
 
     @cached_property
     def _named_resources(self) -> frozenset[str]:
