@@ -4,7 +4,9 @@ Usage::
 
     python benchmarks/run.py                      # 200,000 objects (generated once, cached)
     python benchmarks/run.py --objects 20000      # smaller
-    python benchmarks/run.py --only load,can-i    # some benchmarks only
+    python benchmarks/run.py --only can-i,audit   # some benchmarks only
+
+Benchmarks: load, parse, can-i, who-can, render, audit, paths.
 
 Each benchmark is a function ``bench_x(ctx) -> list[Row]`` listed in ``BENCHMARKS``; adding a figure is
 one function and one line. ``ctx.analysis`` is the loaded (and indexed) Analysis; ``ctx.requests`` a
@@ -170,12 +172,80 @@ def bench_who_can(ctx: Context) -> list[Row]:
             Row(name="who-can p99", value=_ms(p99))]
 
 
+def _timed(fn: Callable[[], Any]) -> tuple[Any, float, float]:
+    """(result, wall seconds, CPU seconds of this thread)."""
+    w0, c0 = time.perf_counter(), time.thread_time()
+    out = fn()
+    return out, time.perf_counter() - w0, time.thread_time() - c0
+
+
+def _team_namespace(a: Analysis) -> str:
+    """A namespace with ServiceAccounts and RoleBindings (the generator's team namespaces)."""
+    bound = {b.namespace for b in a.inventory.bindings if b.kind == "RoleBinding"}
+    with_sa = sorted({sa.namespace for sa in a.inventory.service_accounts} & bound)
+    return with_sa[len(with_sa) // 2] if with_sa else sorted(a.inventory.namespaces)[0]
+
+
+def bench_render(ctx: Context) -> list[Row]:
+    """Focused views rendered to SVG by Graphviz (view built + ``dot`` run), wall time each."""
+    from analyzer.render.dot import pipe
+
+    a = ctx.analysis
+    assert a is not None
+    ns = _team_namespace(a)
+    sa = sorted(s.id for s in a.inventory.service_accounts if s.namespace == ns)[0]
+    views = [
+        (f"who-can get secrets -n {ns}", lambda: a.render_who_can(a.parse_request("get", "secrets", namespace=ns))),
+        ("who-can list secrets -A", lambda: a.render_who_can(a.parse_request("list", "secrets", all_namespaces=True))),
+        (f"subject {sa}", lambda: a.render_subject(sa)),
+        (f"namespace {ns}", lambda: a.render_namespace(ns)),
+    ]
+    rows = []
+    for label, build in views:
+        svg, wall, cpu = _timed(lambda build=build: pipe(build(), "svg"))
+        rows.append(Row(name=f"render {label}"[:44], value=f"{wall:.2f} s wall ({cpu:.2f} s CPU, {len(svg) // 1024} KiB svg)",
+                        target="< 2 s", ok=wall < 2.0))
+    return rows
+
+
+def bench_audit(ctx: Context) -> list[Row]:
+    """The full audit (every rule and the escalation-path findings) of ``bench_audit.py``'s cluster
+    (≈199,300 objects, 23,000 ServiceAccounts with their own RoleBindings: the escalation source's worst case)."""
+    import bench_audit as standalone
+
+    objs = standalone.synthetic_cluster(standalone.NAMESPACES)
+    m = standalone.measure(objs)
+    return [Row(name=f"audit, bench_audit.py cluster ({len(objs):,} obj.)",
+                value=f"{m['audit']:.1f} s wall ({m['audit_cpu']:.1f} s CPU), findings {m['findings']}",
+                target="< 60 s", ok=m["audit"] < 60.0)]
+
+
+def bench_paths(ctx: Context) -> list[Row]:
+    """Escalation paths on ``bench_paths.py``'s cluster (≈200,000 objects): one subject, then every subject."""
+    import bench_paths as standalone
+
+    objs = standalone.synthetic_cluster(standalone.NAMESPACES)
+    m = standalone.measure(objs)
+    return [Row(name=f"paths, one subject (slowest of {m['sampled']})",
+                value=f"{m['one']:.2f} s wall ({m['one_subject']}; {m['found']} with a path)",
+                target="< 2 s", ok=m["one"] < 2.0),
+            Row(name=f"paths, every subject ({len(objs):,} obj.)",
+                value=f"{m['every']:.1f} s wall ({m['every_cpu']:.1f} s CPU, {m['paths']} paths)",
+                target="< 60 s", ok=m["every"] < 60.0)]
+
+
+# Benchmarks that build their own cluster (the generated one is not loaded for them alone).
+SELF_CONTAINED = {"audit", "paths"}
+
 # Add a benchmark: write bench_x(ctx) -> list[Row] above and one line here.
 BENCHMARKS: list[tuple[str, Callable[[Context], list[Row]]]] = [
     ("load", bench_load),
     ("parse", bench_parse_only),
     ("can-i", bench_can_i),
     ("who-can", bench_who_can),
+    ("render", bench_render),
+    ("audit", bench_audit),
+    ("paths", bench_paths),
 ]
 
 
@@ -249,19 +319,26 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--objects", type=int, default=200_000, help="cluster size in objects (default 200000)")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--data", default=None, help="folder for the generated cluster (default: a cached temp folder)")
-    p.add_argument("--only", default="", help="comma-separated benchmark names (load always runs first)")
+    p.add_argument("--only", default="", help="comma-separated benchmark names (load runs first when one needs the generated cluster): " + ", ".join(n for n, _ in BENCHMARKS))
     args = p.parse_args(argv)
     data = _data_dir(args.objects, args.seed, args.data)
     files = sorted(os.path.join(data, f) for f in os.listdir(data) if f.endswith((".yaml", ".yml", ".json")))
     ctx = Context(data_dir=data, files=files, objects=args.objects, seed=args.seed)
     wanted = {w.strip() for w in args.only.split(",") if w.strip()}
+    unknown = wanted - {name for name, _ in BENCHMARKS}
+    if unknown:
+        p.error(f"unknown benchmark {', '.join(sorted(unknown))}: choose from {', '.join(n for n, _ in BENCHMARKS)}")
     size = sum(os.path.getsize(f) for f in files) / 2**20
     print(f"rbac-analyzer benchmarks: {args.objects:,} objects requested, {len(files)} files, {size:.1f} MiB")
     print(f"machine: {_machine()}")
     print("times are CPU time of this process (robust on a shared machine); wall time where shown")
     print(f"{'figure':<44}  {'value':<44}  target", flush=True)
+    if wanted and wanted <= SELF_CONTAINED:
+        wanted.discard("load")  # nothing asked for needs the generated cluster
+    else:
+        wanted |= {"load"} if wanted else set()
     for name, fn in BENCHMARKS:
-        if wanted and name not in wanted and name != "load":
+        if wanted and name not in wanted:
             continue
         for r in fn(ctx):  # printed as each benchmark finishes
             mark = "" if r.ok is None else ("  ok" if r.ok else "  MISSED")

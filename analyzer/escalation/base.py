@@ -128,12 +128,35 @@ class Actor:
                 per_ns.setdefault(b.namespace, []).extend(role.rules)
         return RuleTokens(cluster), {ns: RuleTokens(r) for ns, r in per_ns.items()}, RuleTokens(every)
 
+    @cached_property
+    def _touch(self) -> tuple[bool, frozenset[str]]:
+        table = self._tokens[2].verbs_by_resource
+        return "*" in table or any(k.startswith("*/") for k in table), frozenset(table)
+
     def may_touch(self, resources: frozenset[str]) -> bool:
         """Could any rule of it concern one of ``resources`` (whatever the verb)?"""
-        table = self._tokens[2].verbs_by_resource
-        if "*" in table or any(r in table for r in resources):
-            return True
-        return any(k.startswith("*/") for k in table)
+        wildcard, mentioned = self._touch  # asked once per technique: computed once per actor
+        return wildcard or not resources.isdisjoint(mentioned)
+
+    @cached_property
+    def _named_resources(self) -> frozenset[str]:
+        out: set[str] = set()
+        for b, _ in self.applying:
+            role = self.index.role_for(b)
+            if role is not None:
+                for rule in role.rules:
+                    if rule.resource_names:
+                        out.update(rule.resources)
+        return frozenset(out)
+
+    def may_name(self, resource: str) -> bool:
+        """Could a rule allow some names of ``resource`` but not every name (no false negatives)?
+
+        Only rules with resourceNames can: when a request for ``ANY_NAME`` is refused and this is False,
+        so is the request for each single name (which spares a loop over every object).
+        """
+        named = self._named_resources
+        return bool(named) and (resource in named or any("*" in r for r in named))
 
     def may(self, verb: str, resource: str, namespace: str | None = None) -> bool:
         """Could it be allowed (no false negatives)? ``namespace`` None: anywhere; "": through
@@ -328,12 +351,24 @@ class TechniqueContext:
         """Cheap pre-check (no false negatives) before asking the index; see ``Actor.may``."""
         return self.actor.may(verb, resource, namespace)
 
+    def may_name(self, resource: str) -> bool:
+        """Could some single names of ``resource`` be allowed when every name is not? See ``Actor.may_name``."""
+        return self.actor.may_name(resource)
+
     def namespaces_where(self, verbs: Sequence[str], resource: str) -> list[str]:
         """Namespaces where one of ``verbs`` on ``resource`` may be allowed (every one if cluster-wide)."""
         if not any(self.may(v, resource) for v in verbs):
             return []
         if any(self.may(v, resource, "") for v in verbs):
             return self.world.namespaces
+        return [ns for ns in self.actor.namespaces if any(self.may(v, resource, ns) for v in verbs)]
+
+    def namespaces_beyond(self, verbs: Sequence[str], resource: str) -> list[str]:
+        """``namespaces_where``, once the cluster-wide request for every name (``ANY_NAME``, namespace "")
+        was refused: elsewhere only RoleBindings' rules can add a grant, unless rules with resourceNames
+        may allow single names."""
+        if self.may_name(resource):
+            return self.namespaces_where(verbs, resource)
         return [ns for ns in self.actor.namespaces if any(self.may(v, resource, ns) for v in verbs)]
 
     def any_grant(self, verbs: Sequence[str], resource: str, **kw: str) -> Grant | None:

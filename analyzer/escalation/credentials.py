@@ -21,10 +21,12 @@ def _sa_token(ctx: TechniqueContext) -> Iterator[Reach]:
     if g is not None:
         yield Reach(target=any_sa_hub(""), grant=g)
         return
-    for ns in ctx.namespaces_where(("create",), "serviceaccounts/token"):
+    for ns in ctx.namespaces_beyond(("create",), "serviceaccounts/token"):
         g = ctx.grant("create", "serviceaccounts", subresource="token", namespace=ns, name=ANY_NAME)
         if g is not None:
             yield Reach(target=any_sa_hub(ns), grant=g)
+            continue
+        if not ctx.may_name("serviceaccounts/token"):
             continue
         for sa, potential in ctx.world.service_accounts(ns):
             g = ctx.grant("create", "serviceaccounts", subresource="token", namespace=ns, name=sa.rpartition("/")[2])
@@ -40,10 +42,12 @@ def _secret_read(ctx: TechniqueContext) -> Iterator[Reach]:
     if everywhere is not None:  # a list returns the secrets' data
         yield Reach(target=hub("tokens", ""), grant=everywhere, detail="read any token Secret")
         return
-    for ns in ctx.namespaces_where(("get", "list"), "secrets"):
+    for ns in ctx.namespaces_beyond(("get", "list"), "secrets"):
         g = ctx.grant("list", "secrets", namespace=ns) or ctx.grant("get", "secrets", namespace=ns, name=ANY_NAME)
         if g is not None:
             yield Reach(target=hub("tokens", ns), grant=g, detail=f"read any token Secret of {ns}")
+            continue
+        if not ctx.may_name("secrets"):
             continue
         for secret, sa in world.token_secrets.get(ns, ()):
             g = ctx.grant("get", "secrets", namespace=ns, name=secret)

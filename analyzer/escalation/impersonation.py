@@ -17,6 +17,8 @@ def _users(ctx: TechniqueContext) -> Iterator[Reach]:
     if not ctx.may("impersonate", "users"):
         return
     any_user = ctx.grant("impersonate", "users", name=ANY_NAME)
+    if any_user is None and not ctx.may_name("users"):
+        return
     for user in sorted(ctx.world.users):
         if user.startswith(SA_PREFIX):  # checked as serviceaccounts, see ESC-IMPERSONATE-SA
             continue
@@ -33,10 +35,12 @@ def _service_accounts(ctx: TechniqueContext) -> Iterator[Reach]:
     if g is not None:
         yield Reach(target=any_sa_hub(""), grant=g)
         return
-    for ns in ctx.namespaces_where(("impersonate",), "serviceaccounts"):
+    for ns in ctx.namespaces_beyond(("impersonate",), "serviceaccounts"):
         g = ctx.grant("impersonate", "serviceaccounts", namespace=ns, name=ANY_NAME)
         if g is not None:
             yield Reach(target=any_sa_hub(ns), grant=g)
+            continue
+        if not ctx.may_name("serviceaccounts"):
             continue
         for sa, potential in ctx.world.service_accounts(ns):
             g = ctx.grant("impersonate", "serviceaccounts", namespace=ns, name=sa.rpartition("/")[2])

@@ -51,10 +51,12 @@ def _workload_update(ctx: TechniqueContext) -> Iterator[Reach]:
         if everywhere is not None:
             yield Reach(target=hub(f"ctl-{res}", ""), grant=everywhere, detail=f"change the pod template of any {res}")
             continue
-        for ns in ctx.namespaces_where(("update", "patch"), res):
+        for ns in ctx.namespaces_beyond(("update", "patch"), res):
             g = ctx.any_grant(("update", "patch"), res, api_group=group, namespace=ns, name=ANY_NAME)
             if g is not None:
                 yield Reach(target=hub(f"ctl-{res}", ns), grant=g, detail=f"change the pod template of any {res} in {ns}")
+                continue
+            if not ctx.may_name(res):
                 continue
             for w in ctx.world.workloads_by_ns.get(ns, ()):
                 if _KIND_TYPE.get(w.kind, ("", ""))[1] != res:
@@ -75,10 +77,12 @@ def _into_pods(ctx: TechniqueContext, subresource: str, verbs: tuple[str, ...]) 
     if everywhere is not None:
         yield Reach(target=hub("pods", ""), grant=everywhere, detail=f"{subresource} into any pod")
         return
-    for ns in ctx.namespaces_where(verbs, res):
+    for ns in ctx.namespaces_beyond(verbs, res):
         g = ctx.any_grant(verbs, "pods", subresource=subresource, namespace=ns, name=ANY_NAME)
         if g is not None:
             yield Reach(target=hub("pods", ns), grant=g, detail=f"{subresource} into any pod of {ns}")
+            continue
+        if not ctx.may_name(res):
             continue
         for w in ctx.world.workloads_by_ns.get(ns, ()):
             if w.kind != "Pod" or not w.carries_token:  # only named pods of the inputs
@@ -109,6 +113,8 @@ def _nodes_proxy(ctx: TechniqueContext) -> Iterator[Reach]:
     if any_node is not None:
         yield Reach(target=SINK_NODES, grant=any_node, detail="the kubelet API of every node")
         yield Reach(target=hub("pods", ""), grant=any_node, detail="kubelet exec into any pod")
+        return
+    if not ctx.may_name("nodes/proxy"):
         return
     for w in ctx.world.workloads:  # names restricted: only pods of the inputs scheduled on those nodes
         if w.carries_token and w.kind == "Pod" and w.node_name:

@@ -65,8 +65,15 @@ def _update(ctx: TechniqueContext) -> Iterator[Reach]:
         candidates.extend(index.cluster_role_bindings)
     for ns in ctx.namespaces_where(("update", "patch"), "rolebindings"):
         candidates.extend(index.role_bindings.get(ns, ()))
+    some_name: dict[tuple[str, str], bool] = {}  # (resource, namespace) → might some binding's name be allowed?
     for b in candidates:
         res = "clusterrolebindings" if b.kind == "ClusterRoleBinding" else "rolebindings"
+        key = (res, b.namespace)
+        if key not in some_name:
+            some_name[key] = ctx.may_name(res) or ctx.any_grant(
+                ("update", "patch"), res, api_group=RBAC_GROUP, namespace=b.namespace, name=ANY_NAME) is not None
+        if not some_name[key]:
+            continue
         ug = ctx.any_grant(("update", "patch"), res, api_group=RBAC_GROUP, namespace=b.namespace, name=b.name)
         if ug is None:
             continue
