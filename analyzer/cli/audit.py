@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import TextIO
 
 from ..api import Analysis
-from ..errors import UsageError
 from ..model import Severity
 from ..report import to_html, to_json, to_markdown, to_sarif, to_text
 from .common import (
@@ -17,6 +15,7 @@ from .common import (
     add_output_option,
     load_analysis,
     report_load_problems,
+    write_text_file,
 )
 
 HELP = "audit the policy: risky permissions, with evidence and blast radius (text, md, html, json, sarif)"
@@ -88,10 +87,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     for e in report.expired_exclusions:
         err.write(f"warning: exclusion {e.source} expired on {e.expires}; it no longer applies\n")
     if args.output_file:
-        try:
-            Path(args.output_file).write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise UsageError(f"{args.output_file}: cannot write ({exc.strerror or exc})") from None
+        write_text_file(args.output_file, text)
         err.write(f"wrote {fmt} report to {args.output_file}: {len(report.user)} finding(s)\n")
     else:
         out.write(text)

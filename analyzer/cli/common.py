@@ -8,6 +8,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, TextIO
 
 import yaml
@@ -271,3 +272,11 @@ class Printer:
         out.write(fmt.format(*headers).rstrip() + "\n")
         for r in rows:
             out.write(fmt.format(*r).rstrip() + "\n")
+
+
+def write_text_file(path: str, text: str) -> None:
+    """Write a command's output to ``--output-file``; an unwritable path is a one-line UsageError."""
+    try:
+        Path(path).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot write ({exc.strerror or exc})") from None

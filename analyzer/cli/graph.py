@@ -15,7 +15,7 @@ from ..render.export import (
     to_json,
     write_neo4j_csv,
 )
-from .common import EXIT_OK, add_input_options, load_analysis, report_load_problems
+from .common import EXIT_OK, add_input_options, load_analysis, report_load_problems, write_text_file
 
 HELP = "export the permission graph (subjects, bindings, roles, groups, workloads): graphml | json | cypher | neo4j-csv"
 EPILOG = f"""examples:
@@ -60,10 +60,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return EXIT_OK
     text = {"graphml": to_graphml, "json": to_json, "cypher": to_cypher}[args.output](g)
     if args.output_file:
-        try:
-            Path(args.output_file).write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise UsageError(f"cannot write {args.output_file}: {exc.strerror or exc}") from exc
+        write_text_file(args.output_file, text)
         err.write(f"wrote {args.output_file} ({g.number_of_nodes()} nodes, {g.number_of_edges()} edges)\n")
     else:
         out.write(text)
