@@ -22,7 +22,7 @@ import streamlit as st
 
 from analyzer.api import Analysis
 from analyzer.errors import AnalyzerError
-from analyzer.model import Decision, Grant, NearMiss, RulesReview, SubjectAccess, UserInfo
+from analyzer.model import Decision, Grant, NearMiss, Request, RulesReview, SubjectAccess, UserInfo
 
 logger = logging.getLogger("rbac_analyzer.dashboard")
 
@@ -379,6 +379,17 @@ def request_form(analysis: Analysis, key: str, *, default_verb: str = "get", def
     return (verb or "").strip(), target.strip(), namespace, subresource.strip(), namespace == ""
 
 
+def form_request(analysis: Analysis, verb: str, target: str, namespace: str, subresource: str,
+                 all_ns: bool) -> Request | None:
+    """The request a form describes, or None after showing why it is unusable."""
+    try:
+        return analysis.parse_request(verb, target, namespace=None if all_ns else namespace,
+                                      all_namespaces=all_ns, subresource=subresource)
+    except AnalyzerError as exc:
+        st.error(str(exc))
+        return None
+
+
 def page_who_can(analysis: Analysis) -> None:
     st.title("Who can")
     st.caption("Every subject that can make the request, with the binding → role → rule that lets it. "
@@ -387,11 +398,8 @@ def page_who_can(analysis: Analysis) -> None:
     if not verb or not target:
         st.info("Give a verb and a resource.")
         return
-    try:
-        request = analysis.parse_request(verb, target, namespace=None if all_ns else namespace,
-                                         all_namespaces=all_ns, subresource=subresource)
-    except AnalyzerError as exc:
-        st.error(str(exc))
+    request = form_request(analysis, verb, target, namespace, subresource, all_ns)
+    if request is None:
         return
     subjects, errors = analysis.who_can_request(request)
     st.subheader(f"Who can {request.describe()}")
@@ -473,11 +481,8 @@ def page_can_i(analysis: Analysis) -> None:
                                                                 default_resource="pods", default_namespace="default")
     if user is None or not verb or not target:
         return
-    try:
-        request = analysis.parse_request(verb, target, namespace=None if all_ns else namespace,
-                                         all_namespaces=all_ns, subresource=subresource)
-    except AnalyzerError as exc:
-        st.error(str(exc))
+    request = form_request(analysis, verb, target, namespace, subresource, all_ns)
+    if request is None:
         return
     decision_view(analysis.check(user, request))
 

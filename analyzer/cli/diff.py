@@ -7,9 +7,8 @@ from typing import TextIO
 
 from ..api import Analysis
 from ..errors import UsageError
-from ..loaders.manifests import Limits
 from ..model.paths import PermissionKey, PolicyDiff
-from .common import EXIT_NO, EXIT_OK, dump, progress_printer
+from .common import EXIT_NO, EXIT_OK, dump, load_analysis
 
 HELP = "what changed between two policies: access gained and lost per subject, new and removed escalation paths"
 EPILOG = """examples:
@@ -51,9 +50,8 @@ def _sides(args: argparse.Namespace) -> tuple[list[str], list[str]]:
 
 
 def _load(paths: list[str], args: argparse.Namespace, err: TextIO, label: str) -> Analysis:
-    limits = Limits(max_file_bytes=args.max_file_size) if args.max_file_size else None
-    a = Analysis.from_paths(paths, default_namespace=args.default_namespace, limits=limits,
-                            on_progress=progress_printer())
+    # the shared loader: same limits, --max-file-size check and one-line errors as every other command
+    a = load_analysis(argparse.Namespace(**{**vars(args), "paths": paths, "live": False}))
     for issue in a.load_issues:
         err.write(f"{label}: load issue: {issue}\n")
     return a
