@@ -324,3 +324,39 @@ def test_parse_subject_id_round_trips_or_says_why(text):
     assert s.kind in ("User", "Group", "ServiceAccount") and s.name
     again = parse_subject_id(f"{s.kind}:{s.namespace}/{s.name}" if s.kind == "ServiceAccount" else f"{s.kind}:{s.name}")
     assert again == s
+
+
+@FUZZ
+@given(st.lists(rules(), max_size=5), st.lists(rules(), min_size=1, max_size=3))
+def test_rule_coverage_index_agrees_with_rule_covers(owner, servant):
+    # the indexed owner side must answer exactly what ruleCovers over every owner rule answers
+    from analyzer.loaders.manifests import parse_rule
+    from analyzer.semantics.covers import RuleCoverage, breakdown_rule, rule_covers
+    owner_rules = [parse_rule(r) for r in owner]
+    index = RuleCoverage(owner_rules)
+    servant_rules = [parse_rule(s) for s in servant]
+    every = True
+    for rule in servant_rules:
+        for piece in breakdown_rule(rule):
+            covered = any(rule_covers(o, piece) for o in owner_rules)
+            assert index.covers_piece(piece) == covered, piece
+            every = every and covered
+    assert index.holds(servant_rules) == every
+
+
+@FUZZ
+@given(roles(), bindings(), st.lists(users, min_size=1, max_size=3), st.lists(rules(), min_size=1, max_size=3))
+def test_memoised_namespace_admin_agrees_with_the_definition(rs, bs, us, admin_rules):
+    # "admin" is the servant; every user is asked in every namespace so the memo is hit across users
+    from analyzer.semantics.covers import covers
+    from analyzer.semantics.power import is_namespace_admin
+    a = _analysis([*rs, {"kind": "ClusterRole", "metadata": {"name": "admin"}, "rules": admin_rules}, *bs])
+    admin = a.index.cluster_roles["admin"]
+    everything = Request(verb="*", api_group="*", resource="*")
+    for ns in NAMESPACES:
+        for u in us:
+            grants, _ = a.index.rules_for(u, ns)
+            owner = [g.rule for g in grants]
+            expected = (a.index.allows(u, everything) or a.index.allows(u, Request(
+                verb="*", api_group="*", resource="*", namespace=ns)) or covers(owner, admin.rules)[0])
+            assert is_namespace_admin(a.index, u, ns) == expected

@@ -188,3 +188,17 @@ def test_crds_extend_the_catalog():
     assert a.parse_request("get", "Widget").api_group == "example.com"
     with pytest.raises(UsageError):
         a.parse_request("get", "gadgets")
+
+
+def test_rule_coverage_keeps_huge_owner_rules_as_rules_and_still_answers():
+    # a rule whose verbs × groups × resources product is too large to expand is checked with rule_covers
+    from analyzer.model import PolicyRule
+    from analyzer.semantics.covers import RuleCoverage, covers
+    huge = PolicyRule(verbs=("get", "list"), api_groups=("", "apps"), resources=tuple(f"r{i}" for i in range(3000)),
+                      resource_names=("x",))
+    owner = RuleCoverage([huge])
+    assert owner._large == [huge]  # not expanded
+    wanted = PolicyRule(verbs=("get",), api_groups=("apps",), resources=("r2999",), resource_names=("x",))
+    assert owner.holds([wanted]) and covers([huge], [wanted])[0]
+    assert not owner.holds([PolicyRule(verbs=("get",), api_groups=("apps",), resources=("r2999",))])  # any name
+    assert not owner.holds([PolicyRule(verbs=("watch",), api_groups=("",), resources=("r1",), resource_names=("x",))])

@@ -19,8 +19,8 @@ from ..model import (
     node_id,
 )
 from ..model.paths import namespace_admin_sink
-from ..semantics import BUILTIN_RESOURCES, POD_CONTROLLERS, PolicyIndex, rule_allows
-from ..semantics.power import ANY_NAME, RuleTokens
+from ..semantics import BUILTIN_RESOURCES, POD_CONTROLLERS, SYSTEM_MASTERS, PolicyIndex, rule_allows
+from ..semantics.power import ANY_NAME, HeldRules, RuleTokens, held_rules
 from ..workloads import Workload
 
 __all__ = ["Perm", "Reach", "Technique", "TechniqueContext", "Actor", "World", "ANY_NAME", "any_sa_hub",
@@ -184,6 +184,20 @@ class Actor:
 
     @cached_property
     def _rules(self) -> dict[str, list[Grant]]:
+        return {}
+
+    def holds(self, rules: Sequence[PolicyRule], namespace: str) -> bool:
+        """Does it already hold every permission of ``rules`` in ``namespace`` ("": cluster-wide)? Then a
+        binding to them gains it nothing (the API server's own escalation check, ``covers``)."""
+        held = self._held.get(namespace)
+        if held is None:
+            if SYSTEM_MASTERS in self.user.groups:
+                return True
+            held = self._held[namespace] = held_rules(self.index, self.user, namespace)
+        return held.holds(rules)
+
+    @cached_property
+    def _held(self) -> dict[str, HeldRules]:
         return {}
 
 

@@ -26,14 +26,42 @@ def _bind_grant(ctx: TechniqueContext, role: Role, binding_namespace: str):
     return ctx.grant("bind", _res(role), api_group=RBAC_GROUP, namespace=binding_namespace, name=role.name)
 
 
+class _Binder:
+    """Which roles one actor may bind in one scope, and which of them would give it something new."""
+
+    def __init__(self, ctx: TechniqueContext, binding_namespace: str, held_in: str) -> None:
+        self.ctx = ctx
+        self.namespace = binding_namespace
+        self.held_in = held_in  # where the actor's own rules are compared with the role's
+        self._any: dict[str, object] = {}
+
+    def grant(self, role: Role):
+        """The ``bind`` grant for ``role``, or None when refused or when it would add nothing."""
+        if not role.rules:
+            return None
+        res = _res(role)
+        if not self.ctx.may_name(res):
+            # no rule names single roles: the grant for any name is the grant for each name
+            if res not in self._any:
+                self._any[res] = self.ctx.grant("bind", res, api_group=RBAC_GROUP, namespace=self.namespace,
+                                                name=ANY_NAME)
+            g = self._any[res]
+        else:
+            g = _bind_grant(self.ctx, role, self.namespace)
+        if g is None or self.ctx.actor.holds(role.rules, self.held_in):
+            return None  # a role whose permissions you already hold there is no step up
+        return g
+
+
 def _create(ctx: TechniqueContext) -> Iterator[Reach]:
     index = ctx.world.index
     if ctx.may("create", "clusterrolebindings"):
         cg = ctx.grant("create", "clusterrolebindings", api_group=RBAC_GROUP)
         if cg is not None:
+            binder = _Binder(ctx, "", "")
             for role in index.cluster_roles.values():
-                bg = _bind_grant(ctx, role, "")
-                if bg is not None and role.rules:
+                bg = binder.grant(role)
+                if bg is not None:
                     yield Reach(target=held_role_id(role, SCOPE_CLUSTER), grant=bg,
                                 detail=f"create a ClusterRoleBinding ({cg.describe()})")
     if not ctx.may("create", "rolebindings"):
@@ -45,15 +73,16 @@ def _create(ctx: TechniqueContext) -> Iterator[Reach]:
         detail = f"create a RoleBinding ({cg.describe()})"
         # scope "": RoleBindings in every namespace (bind must then hold cluster-wide as well)
         held_scope = scope or SCOPE_ALL_NAMESPACES
+        binder = _Binder(ctx, scope, scope)
         for role in index.cluster_roles.values():
-            bg = _bind_grant(ctx, role, scope)
-            if bg is not None and role.rules:
+            bg = binder.grant(role)
+            if bg is not None:
                 yield Reach(target=held_role_id(role, held_scope), grant=bg, detail=detail)
         for (ns, _), role in index.roles.items():
             if scope and ns != scope:
                 continue
-            bg = _bind_grant(ctx, role, ns)
-            if bg is not None and role.rules:
+            bg = binder.grant(role) if scope else _Binder(ctx, ns, ns).grant(role)
+            if bg is not None:
                 yield Reach(target=held_role_id(role, ns), grant=bg, detail=detail)
 
 
@@ -82,7 +111,7 @@ def _update(ctx: TechniqueContext) -> Iterator[Reach]:
             continue
         ns = b.namespace if b.kind == "RoleBinding" else ""
         bg = _bind_grant(ctx, role, ns)
-        if bg is not None:
+        if bg is not None and not ctx.actor.holds(role.rules, ns):  # else it gains nothing
             yield Reach(target=held_role_id(role, ns or SCOPE_CLUSTER), grant=bg,
                         detail=f"update {b.kind} {b.namespace + '/' if b.namespace else ''}{b.name} ({ug.describe()})")
 

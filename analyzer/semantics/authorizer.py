@@ -115,6 +115,7 @@ class PolicyIndex:
         self._role_of: dict[int, Role | None] = {id(b): self._resolve_role(b) for b in self._pos_order()}
         self._rules_about: dict[int, tuple[tuple[PolicyRule, ...], dict[str, list[int]], list[int]]] = {}
         self._group_cache: dict[tuple[str, str, str], list[BindingGroup]] = {}
+        self._derived: dict[str, dict] = {}
         # roles by (namespace or "", verb, resource token) and the ClusterRoles with URL rules
         self._rule_index: dict[tuple[str, str, str], list[Role]] = {}
         self._url_roles: list[Role] = []
@@ -134,6 +135,11 @@ class PolicyIndex:
                 self._rule_index.setdefault(k, []).append(r)
             if has_urls and r.kind == "ClusterRole":
                 self._url_roles.append(r)
+
+    def derived_cache(self, name: str) -> dict:
+        """A memo other semantics modules keep on this index (answers derived from its roles, e.g. which
+        sets of roles amount to a namespace's admin); lives as long as the index."""
+        return self._derived.setdefault(name, {})
 
     # -- role references -------------------------------------------------------------------------
     def role_for(self, binding: Binding) -> Role | None:

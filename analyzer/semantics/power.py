@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from ..model import PolicyRule, Request, UserInfo
+from ..model import PolicyRule, Request, Role, UserInfo
 from .authorizer import PolicyIndex
-from .covers import breakdown_rule, rule_covers
+from .covers import RuleCoverage
+from .matching import rule_allows
 from .subjects import SYSTEM_MASTERS
 
-__all__ = ["is_admin_equivalent", "is_namespace_admin", "holds_all", "RuleTokens", "ANY_NAME"]
+__all__ = ["is_admin_equivalent", "is_namespace_admin", "holds_all", "holds_rules", "held_rules", "HeldRules",
+           "RuleTokens", "ANY_NAME"]
 
 # A name no object can have (':' is invalid in object names): a request for it is allowed only by
 # rules without resourceNames, i.e. by rules that allow every name.
@@ -29,29 +31,81 @@ def is_admin_equivalent(index: PolicyIndex, user: UserInfo) -> bool:
     return index.allows(user, _everything(""))
 
 
-def is_namespace_admin(index: PolicyIndex, user: UserInfo, namespace: str) -> bool:
-    """Everything in ``namespace``: ``*``/``*``/``*`` there, or every permission of the ``admin`` ClusterRole."""
-    if is_admin_equivalent(index, user) or index.allows(user, _everything(namespace)):
+class HeldRules:
+    """The rules that apply to a user in one scope, indexed for ``covers``; shared by every user with the
+    same set of roles there (see ``held_rules``)."""
+
+    __slots__ = ("rules", "coverage", "_admin", "_holds")
+
+    def __init__(self, rules: Sequence[PolicyRule]) -> None:
+        self.rules = tuple(rules)
+        self.coverage = RuleCoverage(self.rules)
+        self._admin: bool | None = None
+        self._holds: dict[int, tuple[Sequence[PolicyRule], bool]] = {}
+
+    def holds(self, servant_rules: Sequence[PolicyRule]) -> bool:
+        """The escalation check's ``covers``: every permission of ``servant_rules`` is held here
+        (memoised per servant rules object: a role's rules are asked about again and again)."""
+        hit = self._holds.get(id(servant_rules))
+        if hit is None or hit[0] is not servant_rules:
+            hit = self._holds[id(servant_rules)] = (servant_rules, self.coverage.holds(servant_rules))
+        return hit[1]
+
+    def amounts_to_admin(self, admin: Role | None) -> bool:
+        """``*``/``*``/``*`` (rule matching does not depend on the namespace: bindings decide where rules
+        apply), or every permission of the ``admin`` ClusterRole."""
+        if self._admin is None:
+            everything = _everything("")
+            self._admin = any(rule_allows(r, everything) for r in self.rules) or (
+                admin is not None and bool(admin.rules) and self.holds(admin.rules))
+        return self._admin
+
+
+def held_rules(index: PolicyIndex, user: UserInfo, namespace: str) -> HeldRules:
+    """The rules that apply to ``user`` in ``namespace`` ("": through ClusterRoleBindings only).
+
+    They depend only on the set of roles bound there, so they are memoised per set of roles: thousands
+    of subjects bound to the same roles, or one role held in every namespace, share one index.
+    """
+    roles: dict[int, tuple[PolicyRule, ...]] = {}
+    for binding, _ in index.bindings_applying(user, namespace):
+        role = index.role_for(binding)
+        if role is not None and role.rules:
+            roles.setdefault(id(role.rules), role.rules)  # rules tuples live as long as the index
+    memo = index.derived_cache("held_rules")
+    key = frozenset(roles)
+    held = memo.get(key)
+    if held is None:
+        held = memo[key] = HeldRules([r for rules in roles.values() for r in rules])
+    return held
+
+
+def holds_rules(index: PolicyIndex, user: UserInfo, namespace: str, rules: Sequence[PolicyRule]) -> bool:
+    """Does ``user`` already hold every permission of ``rules`` in ``namespace`` (the API server's
+    escalation check, ``ConfirmNoEscalation``)? ``system:masters`` holds everything.
+
+    >>> from analyzer.model import Inventory
+    >>> index = PolicyIndex(Inventory())
+    >>> holds_rules(index, UserInfo(username="alice"), "dev", [PolicyRule(verbs=("get",), api_groups=("",),
+    ...                                                                   resources=("pods",))])
+    False
+    """
+    if SYSTEM_MASTERS in user.groups:
         return True
-    admin = index.cluster_roles.get("admin")
-    if admin is None or not admin.rules:
-        return False
-    # A cheap necessary condition before the costly covers check: one permission the admin role holds.
-    for rule in admin.rules:
-        if rule.resources and rule.verbs and rule.api_groups and not rule.resource_names:
-            probe = Request(verb=rule.verbs[0], api_group=rule.api_groups[0], resource=rule.resources[0].partition("/")[0],
-                            subresource=rule.resources[0].partition("/")[2], namespace=namespace)
-            if "*" not in (probe.verb, probe.api_group, probe.resource) and not index.allows(user, probe):
-                return False
-            break
-    grants, _ = index.rules_for(user, namespace)
-    return holds_all([g.rule for g in grants], admin.rules)
+    return held_rules(index, user, namespace).holds(rules)
+
+
+def is_namespace_admin(index: PolicyIndex, user: UserInfo, namespace: str) -> bool:
+    """Everything in ``namespace``: ``*``/``*``/``*`` there, or every permission of the ``admin`` ClusterRole
+    (memoised per set of roles, see ``held_rules``)."""
+    if SYSTEM_MASTERS in user.groups:
+        return True
+    return held_rules(index, user, namespace).amounts_to_admin(index.cluster_roles.get("admin"))
 
 
 def holds_all(owner_rules: Sequence[PolicyRule], servant_rules: Sequence[PolicyRule]) -> bool:
     """``covers(...)[0]``, stopping at the first uncovered piece."""
-    return all(any(rule_covers(o, piece) for o in owner_rules)
-               for servant in servant_rules for piece in breakdown_rule(servant))
+    return RuleCoverage(owner_rules).holds(servant_rules)
 
 
 class RuleTokens:
