@@ -439,10 +439,10 @@ class Analysis:
     # -- escalation paths, blast radius, diff (issue 6) -------------------------------------------
     @cached_property
     def escalation(self) -> EscalationGraph:
-        """The escalation graph (edges computed on demand and cached)."""
-        from .escalation import build_graph
+        """The escalation graph (edges computed on demand and cached), the one the audit uses too."""
+        from .audit import escalation_graph
 
-        return build_graph(self.inventory, self.index, self.workloads)
+        return escalation_graph(self.rule_context)
 
     def _source(self, subject: str | Subject | UserInfo) -> tuple[str, UserInfo | None]:
         """Node id and (for a custom UserInfo) the identity it stands for."""

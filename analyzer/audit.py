@@ -17,13 +17,15 @@ from typing import Any
 import yaml
 
 from .errors import UsageError
+from .escalation import EscalationGraph
+from .escalation import build_graph as build_escalation_graph
 from .escalation.findings import escalation_catalog, escalation_findings
 from .model import Binding, Exclusion, Finding, Inventory, Report, Role, Subject
 from .rules import ALL_RULES, RULES_BY_ID, RuleContext, run_rules
 
 __all__ = [
     "FindingSource", "FINDING_SOURCES", "build_report", "classify", "is_platform_subject", "load_exclusions",
-    "parse_exclusions", "load_baseline", "CONTROLLER_SERVICE_ACCOUNTS",
+    "parse_exclusions", "load_baseline", "CONTROLLER_SERVICE_ACCOUNTS", "escalation_graph",
 ]
 
 logger = logging.getLogger(__name__)
@@ -51,8 +53,17 @@ def _rule_always_user(rule_id: str) -> bool:
 RULES_SOURCE = FindingSource(name="rules", produce=run_rules, catalog=_rule_catalog, always_user=_rule_always_user)
 
 
+ESCALATION_GRAPH_KEY = "escalation-graph"
+
+
+def escalation_graph(ctx: RuleContext) -> EscalationGraph:
+    """The escalation graph of the audited policy, built once per context and shared (``Analysis.escalation``
+    is this one too, so ``paths`` after ``audit`` reuses every edge already computed)."""
+    return ctx.memo(ESCALATION_GRAPH_KEY, lambda: build_escalation_graph(ctx.inventory, ctx.index, ctx.workloads))
+
+
 def _escalation_findings(ctx: RuleContext) -> Iterable[Finding]:
-    return escalation_findings(ctx.inventory, ctx.index, ctx.workloads)
+    return escalation_findings(ctx.inventory, ctx.index, ctx.workloads, graph=escalation_graph(ctx))
 
 
 ESCALATION_SOURCE = FindingSource(name="escalation", produce=_escalation_findings, catalog=escalation_catalog)

@@ -19,7 +19,15 @@ from ..model import (
     node_id,
 )
 from ..model.paths import namespace_admin_sink
-from ..semantics import BUILTIN_RESOURCES, POD_CONTROLLERS, SYSTEM_MASTERS, PolicyIndex, rule_allows
+from ..semantics import (
+    BUILTIN_RESOURCES,
+    POD_CONTROLLERS,
+    SYSTEM_MASTERS,
+    PolicyIndex,
+    resource_matches,
+    rule_allows,
+    verb_matches,
+)
 from ..semantics.power import ANY_NAME, HeldRules, RuleTokens, held_rules
 from ..workloads import Workload
 
@@ -139,15 +147,20 @@ class Actor:
         return wildcard or not resources.isdisjoint(mentioned)
 
     @cached_property
-    def _named_resources(self) -> frozenset[str]:
-        out: set[str] = set()
+    def _named_rules(self) -> tuple[PolicyRule, ...]:
+        """Its rules with resourceNames: the only ones that can allow some names but not every name."""
+        out: dict[int, PolicyRule] = {}
         for b, _ in self.applying:
             role = self.index.role_for(b)
             if role is not None:
                 for rule in role.rules:
                     if rule.resource_names:
-                        out.update(rule.resources)
-        return frozenset(out)
+                        out.setdefault(id(rule), rule)
+        return tuple(out.values())
+
+    @cached_property
+    def _named_resources(self) -> frozenset[str]:
+        return frozenset(r for rule in self._named_rules for r in rule.resources)
 
     def may_name(self, resource: str) -> bool:
         """Could a rule allow some names of ``resource`` but not every name (no false negatives)?
@@ -157,6 +170,25 @@ class Actor:
         """
         named = self._named_resources
         return bool(named) and (resource in named or any("*" in r for r in named))
+
+    def names_for(self, verbs: Sequence[str], resource: str) -> frozenset[str]:
+        """Every name a rule with resourceNames could allow for one of ``verbs`` on ``resource``
+        (``res`` or ``res/sub``; API groups ignored, so a superset). Once the request for ``ANY_NAME`` is
+        refused, no other name can be allowed."""
+        key = (tuple(verbs), resource)
+        cached = self._names.get(key)
+        if cached is None:
+            sub = resource.partition("/")[2]
+            out: set[str] = set()
+            for rule in self._named_rules:
+                if any(verb_matches(rule, v) for v in verbs) and resource_matches(rule, resource, sub):
+                    out.update(rule.resource_names)
+            cached = self._names[key] = frozenset(out)
+        return cached
+
+    @cached_property
+    def _names(self) -> dict[tuple[tuple[str, ...], str], frozenset[str]]:
+        return {}
 
     def may(self, verb: str, resource: str, namespace: str | None = None) -> bool:
         """Could it be allowed (no false negatives)? ``namespace`` None: anywhere; "": through
@@ -256,6 +288,26 @@ class World:
     @property
     def referenced_sas(self) -> dict[str, set[str]]:
         return self._subjects[2]
+
+    @cached_property
+    def name_namespaces(self) -> dict[str, frozenset[str]]:
+        """Object name → the namespaces holding something of that name that a technique may name: any
+        namespaced object of the inputs, a ServiceAccount referenced but not defined, a Secret a
+        ServiceAccount lists. Lets a search for single names visit only those namespaces."""
+        out: dict[str, set[str]] = {}
+        for o in self.inventory.objects:
+            if o.namespace:
+                out.setdefault(o.name, set()).add(o.namespace)
+        for sa in self.inventory.service_accounts:
+            out.setdefault(sa.name, set()).add(sa.namespace)
+            for secret in sa.secrets:
+                out.setdefault(secret, set()).add(sa.namespace)
+        for ns, names in self.referenced_sas.items():
+            for name in names:
+                out.setdefault(name, set()).add(ns)
+        for w in self.workloads:
+            out.setdefault(w.name, set()).add(w.namespace)
+        return {name: frozenset(nss) for name, nss in out.items()}
 
     @cached_property
     def workloads_by_ns(self) -> dict[str, list[Workload]]:
@@ -377,13 +429,23 @@ class TechniqueContext:
             return self.world.namespaces
         return [ns for ns in self.actor.namespaces if any(self.may(v, resource, ns) for v in verbs)]
 
+    def names(self, verbs: Sequence[str], resource: str) -> frozenset[str]:
+        """The only single names that can be allowed once ``ANY_NAME`` is refused; see ``Actor.names_for``."""
+        return self.actor.names_for(verbs, resource)
+
     def namespaces_beyond(self, verbs: Sequence[str], resource: str) -> list[str]:
         """``namespaces_where``, once the cluster-wide request for every name (``ANY_NAME``, namespace "")
-        was refused: elsewhere only RoleBindings' rules can add a grant, unless rules with resourceNames
-        may allow single names."""
-        if self.may_name(resource):
-            return self.namespaces_where(verbs, resource)
-        return [ns for ns in self.actor.namespaces if any(self.may(v, resource, ns) for v in verbs)]
+        was refused: elsewhere only RoleBindings' rules can allow every name, and rules with resourceNames
+        only their names, so only the namespaces holding an object of one of those names are added."""
+        out = [ns for ns in self.actor.namespaces if any(self.may(v, resource, ns) for v in verbs)]
+        names = self.actor.names_for(verbs, resource) if self.may_name(resource) else frozenset()
+        if names:
+            known = set(out)
+            index = self.world.name_namespaces
+            extra = {ns for n in names for ns in index.get(n, ()) if ns not in known}
+            if extra:
+                out = sorted(known | extra)
+        return out
 
     def any_grant(self, verbs: Sequence[str], resource: str, **kw: str) -> Grant | None:
         """The first of several verbs that is allowed (e.g. update or patch)."""

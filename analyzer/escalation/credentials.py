@@ -26,9 +26,12 @@ def _sa_token(ctx: TechniqueContext) -> Iterator[Reach]:
         if g is not None:
             yield Reach(target=any_sa_hub(ns), grant=g)
             continue
-        if not ctx.may_name("serviceaccounts/token"):
+        names = ctx.names(("create",), "serviceaccounts/token")
+        if not names:
             continue
         for sa, potential in ctx.world.service_accounts(ns):
+            if sa.rpartition("/")[2] not in names:
+                continue
             g = ctx.grant("create", "serviceaccounts", subresource="token", namespace=ns, name=sa.rpartition("/")[2])
             if g is not None:
                 yield Reach(target=sa, grant=g, potential=potential)
@@ -47,15 +50,20 @@ def _secret_read(ctx: TechniqueContext) -> Iterator[Reach]:
         if g is not None:
             yield Reach(target=hub("tokens", ns), grant=g, detail=f"read any token Secret of {ns}")
             continue
-        if not ctx.may_name("secrets"):
+        names = ctx.names(("get",), "secrets")
+        if not names:
             continue
         for secret, sa in world.token_secrets.get(ns, ()):
+            if secret not in names:
+                continue
             g = ctx.grant("get", "secrets", namespace=ns, name=secret)
             if g is not None:
                 yield Reach(target=node_id("ServiceAccount", sa, ns), grant=g,
                             potential=world.sa_potential(ns, sa), detail=f"token Secret {ns}/{secret}")
         for sa_obj in world.sa_objects.get(ns, ()):  # legacy token Secrets named by the ServiceAccount
             for secret in sa_obj.secrets:
+                if secret not in names:
+                    continue
                 g = ctx.grant("get", "secrets", namespace=ns, name=secret)
                 if g is not None:
                     yield Reach(target=sa_obj.id, grant=g, potential=True,

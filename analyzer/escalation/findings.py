@@ -56,12 +56,13 @@ def path_finding(path: EscalationPath, graph: EscalationGraph) -> Finding:
 
 
 def escalation_findings(inventory: Inventory, index: PolicyIndex, workloads: Sequence[Workload], *,
-                        max_depth: int = DEFAULT_MAX_DEPTH) -> Iterator[Finding]:
+                        max_depth: int = DEFAULT_MAX_DEPTH, graph: EscalationGraph | None = None) -> Iterator[Finding]:
     """Findings for every non-system subject with a path of two or more steps to cluster-admin or
     system:masters (holding those rights directly is the risk rules' finding)."""
     from . import build_graph
 
-    graph = build_graph(inventory, index, workloads)
+    if graph is None:
+        graph = build_graph(inventory, index, workloads)
     for p in graph.all_paths(max_depth=max_depth):
         if p.sink in (SINK_CLUSTER_ADMIN, SINK_SYSTEM_MASTERS) and p.hops >= 2:
             yield path_finding(p, graph)

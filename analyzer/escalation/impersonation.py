@@ -17,9 +17,10 @@ def _users(ctx: TechniqueContext) -> Iterator[Reach]:
     if not ctx.may("impersonate", "users"):
         return
     any_user = ctx.grant("impersonate", "users", name=ANY_NAME)
-    if any_user is None and not ctx.may_name("users"):
+    names = ctx.names(("impersonate",), "users") if any_user is None else None
+    if names is not None and not names:
         return
-    for user in sorted(ctx.world.users):
+    for user in sorted(ctx.world.users if names is None else ctx.world.users & names):
         if user.startswith(SA_PREFIX):  # checked as serviceaccounts, see ESC-IMPERSONATE-SA
             continue
         g = any_user or ctx.grant("impersonate", "users", name=user)
@@ -40,9 +41,12 @@ def _service_accounts(ctx: TechniqueContext) -> Iterator[Reach]:
         if g is not None:
             yield Reach(target=any_sa_hub(ns), grant=g)
             continue
-        if not ctx.may_name("serviceaccounts"):
+        names = ctx.names(("impersonate",), "serviceaccounts")
+        if not names:
             continue
         for sa, potential in ctx.world.service_accounts(ns):
+            if sa.rpartition("/")[2] not in names:
+                continue
             g = ctx.grant("impersonate", "serviceaccounts", namespace=ns, name=sa.rpartition("/")[2])
             if g is not None:
                 yield Reach(target=sa, grant=g, potential=potential)

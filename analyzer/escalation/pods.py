@@ -56,10 +56,11 @@ def _workload_update(ctx: TechniqueContext) -> Iterator[Reach]:
             if g is not None:
                 yield Reach(target=hub(f"ctl-{res}", ns), grant=g, detail=f"change the pod template of any {res} in {ns}")
                 continue
-            if not ctx.may_name(res):
+            names = ctx.names(("update", "patch"), res)
+            if not names:
                 continue
             for w in ctx.world.workloads_by_ns.get(ns, ()):
-                if _KIND_TYPE.get(w.kind, ("", ""))[1] != res:
+                if w.name not in names or _KIND_TYPE.get(w.kind, ("", ""))[1] != res:
                     continue
                 g = ctx.any_grant(("update", "patch"), res, api_group=group, namespace=ns, name=w.name)
                 if g is not None:
@@ -82,10 +83,11 @@ def _into_pods(ctx: TechniqueContext, subresource: str, verbs: tuple[str, ...]) 
         if g is not None:
             yield Reach(target=hub("pods", ns), grant=g, detail=f"{subresource} into any pod of {ns}")
             continue
-        if not ctx.may_name(res):
+        names = ctx.names(verbs, res)
+        if not names:
             continue
         for w in ctx.world.workloads_by_ns.get(ns, ()):
-            if w.kind != "Pod" or not w.carries_token:  # only named pods of the inputs
+            if w.name not in names or w.kind != "Pod" or not w.carries_token:  # only named pods of the inputs
                 continue
             g = ctx.any_grant(verbs, "pods", subresource=subresource, namespace=ns, name=w.name)
             if g is not None:
@@ -114,10 +116,11 @@ def _nodes_proxy(ctx: TechniqueContext) -> Iterator[Reach]:
         yield Reach(target=SINK_NODES, grant=any_node, detail="the kubelet API of every node")
         yield Reach(target=hub("pods", ""), grant=any_node, detail="kubelet exec into any pod")
         return
-    if not ctx.may_name("nodes/proxy"):
+    nodes = ctx.names(("get",), "nodes/proxy")
+    if not nodes:
         return
     for w in ctx.world.workloads:  # names restricted: only pods of the inputs scheduled on those nodes
-        if w.carries_token and w.kind == "Pod" and w.node_name:
+        if w.carries_token and w.kind == "Pod" and w.node_name in nodes:
             g = ctx.grant("get", "nodes", subresource="proxy", name=w.node_name)
             if g is not None:
                 yield Reach(target=w.service_account_id, grant=g,
