@@ -138,3 +138,39 @@ def test_audit_reports_paths_to_cluster_admin() -> None:
     assert any("blast radius" in e.detail for e in found[0].evidence)
     a, _ = _load(SCENARIOS / "esc-secret-create")
     assert [f.severity.value for f in a.audit().user if f.rule == "ESC-PATH"] == ["high"]  # potential
+
+
+@pytest.mark.parametrize("path", ESC, ids=[p.name for p in ESC])
+def test_blast_radius_is_the_same_from_the_whole_graph(path: Path) -> None:
+    # the audit computes blast radii on the whole graph; `paths --blast-radius` explores from the subject
+    fresh, _ = _load(path)
+    subjects = fresh.escalation.subjects()
+    alone = {s: fresh.blast_radius(s) for s in subjects}
+    whole, _ = _load(path)
+    whole.escalation.full_graph()
+    assert whole.escalation._full is not None
+    assert {s: whole.blast_radius(s) for s in subjects} == alone
+
+
+def test_blast_radius_prefers_a_certain_way_to_an_identity() -> None:
+    # two one-step ways to dev/admin-sa: create a pod (certain: the SA is defined) and read the token
+    # Secret the SA lists (potential: that Secret is not in the inputs); the radius reports the certain one
+    rbac = "rbac.authorization.k8s.io"
+    a = Analysis.from_objects([
+        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "ci", "namespace": "dev"}},
+        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "admin-sa", "namespace": "dev"},
+         "secrets": [{"name": "admin-sa-token"}]},
+        {"apiVersion": f"{rbac}/v1", "kind": "Role", "metadata": {"name": "ci", "namespace": "dev"},
+         "rules": [{"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"], "resourceNames": ["admin-sa-token"]},
+                   {"apiGroups": [""], "resources": ["pods"], "verbs": ["create"]}]},
+        {"apiVersion": f"{rbac}/v1", "kind": "RoleBinding", "metadata": {"name": "ci", "namespace": "dev"},
+         "roleRef": {"apiGroup": rbac, "kind": "Role", "name": "ci"},
+         "subjects": [{"kind": "ServiceAccount", "name": "ci", "namespace": "dev"}]},
+    ])
+    steps = a.escalation.successors("ServiceAccount:dev/ci")
+    assert any(s.target == "ServiceAccount:dev/admin-sa" and s.potential for s in steps)  # the direct, potential edge
+    for built in (False, True):
+        if built:
+            a.escalation.full_graph()
+        br = a.blast_radius("ServiceAccount:dev/ci")
+        assert ("ServiceAccount:dev/admin-sa", 1, False) in br.identities

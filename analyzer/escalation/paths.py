@@ -8,6 +8,7 @@ are collapsed out of the reported steps.
 
 from __future__ import annotations
 
+import heapq
 import logging
 from collections.abc import Sequence
 from dataclasses import replace
@@ -44,6 +45,9 @@ _HUB = "HUB"
 _PROBE_USER = "rbac-analyzer:holder"
 _IDENTITY_KINDS = ("User:", "Group:", "ServiceAccount:")
 DEFAULT_MAX_DEPTH = 6
+# Extra weight of an edge whose every step is potential: far below one hop even summed over a whole path,
+# so Dijkstra finds the fewest hops first and, among those, the fewest potential steps.
+_POTENTIAL = 1e-4
 _SYSTEM_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease")
 
 
@@ -214,12 +218,17 @@ class EscalationGraph:
 
     # -- graphs ------------------------------------------------------------------------------------
     def _add(self, g: nx.DiGraph, step: EscalationStep) -> None:
-        weight = 0 if _is_hub(step.source) else 1
+        # weight: one per hop (hubs are free), plus a little when every way along the edge is potential,
+        # so that of two equally short paths the certain one is found
         data = g.get_edge_data(step.source, step.target)
         if data is None:
-            g.add_edge(step.source, step.target, weight=weight, steps=[step])
+            hop = 0 if _is_hub(step.source) else 1
+            g.add_edge(step.source, step.target, hops=hop, weight=hop + (_POTENTIAL if step.potential else 0),
+                       steps=[step])
         else:
             data["steps"].append(step)
+            if not step.potential:
+                data["weight"] = data["hops"]
 
     @cached_property
     def top_holders(self) -> frozenset[str]:
@@ -262,6 +271,7 @@ class EscalationGraph:
             # hubs stand for their targets at the same level; their edges are added once we know
             # the search goes on (a cluster-wide hub can stand for every ServiceAccount)
             hub_steps: dict[str, EscalationStep] = {}
+            hub_to_seen: list[EscalationStep] = []  # another way to a node already found: may be certain
             i = 0
             while i < len(frontier):
                 node = frontier[i]
@@ -272,6 +282,8 @@ class EscalationGraph:
                             seen.add(step.target)
                             hub_steps[step.target] = step
                             frontier.append(step.target)
+                        else:
+                            hub_to_seen.append(step)
             actors = [n for n in frontier if not _is_hub(n) and not is_sink(n)]
             if stop_at:
                 reached = False
@@ -288,7 +300,7 @@ class EscalationGraph:
                                 chain = hub_steps[chain].source
                 if reached:
                     return g
-            for step in hub_steps.values():
+            for step in (*hub_steps.values(), *hub_to_seen):
                 self._add(g, step)
             if level == max_depth:
                 break
@@ -418,7 +430,7 @@ class EscalationGraph:
                     if p.hops <= max_depth:
                         out.append(p)
         else:
-            _, paths = nx.single_source_dijkstra(g, source, cutoff=max_depth, weight="weight")
+            _, paths = nx.single_source_dijkstra(g, source, cutoff=max_depth + 0.5, weight="weight")
             out = [self._path(g, paths[s]) for s in sinks if s in paths]
             if stop:
                 top = [p for p in out if p.sink in stop]
@@ -439,7 +451,7 @@ class EscalationGraph:
             # (one search per namespace would cost a graph walk per namespace)
             searches.append(ns_sinks)
         for sources in searches:
-            _, paths = nx.multi_source_dijkstra(reverse, sources, cutoff=max_depth, weight="weight")
+            _, paths = nx.multi_source_dijkstra(reverse, sources, cutoff=max_depth + 0.5, weight="weight")
             for start, rev in paths.items():
                 if start in starts:
                     found.setdefault(start, []).append(self._path(g, list(reversed(rev))))
@@ -450,17 +462,24 @@ class EscalationGraph:
 
     def blast_radius(self, source: str, *, user: UserInfo | None = None,
                      max_depth: int = DEFAULT_MAX_DEPTH) -> BlastRadius:
-        first = self.steps_of(self.actor_for(source, user)) if user is not None else None  # type: ignore[arg-type]
-        g = self.explore(source, first, max_depth)
-        _, paths = nx.single_source_dijkstra(g, source, cutoff=max_depth, weight="weight")
+        """What ``source`` can become within ``max_depth`` steps: identities (with their hop count and
+        whether the cheapest way there is potential), the namespaces it controls and the sinks it reaches.
+
+        Uses the whole graph when it is already built (the audit builds it), else explores from ``source``.
+        """
+        if user is None and self._full is not None and source in self._full:
+            g = self._full
+        else:
+            first = self.steps_of(self.actor_for(source, user)) if user is not None else None  # type: ignore[arg-type]
+            g = self.explore(source, first, max_depth)
+        reach = _cheapest(g, source, max_depth)
         identities: list[tuple[str, int, bool]] = []
         sinks: list[str] = []
-        for node, nodes in paths.items():
+        for node, (hops, potential) in reach.items():
             if node == source:
                 continue
             if _is_identity(node):
-                p = self._path(g, nodes)
-                identities.append((node, p.hops, p.potential))
+                identities.append((node, hops, potential))
             elif is_sink(node):
                 sinks.append(node)
         if SINK_CLUSTER_ADMIN in sinks or SINK_SYSTEM_MASTERS in sinks:
@@ -471,6 +490,26 @@ class EscalationGraph:
         identities.sort(key=lambda t: (t[1], t[2], t[0]))
         return BlastRadius(subject=source, identities=tuple(identities), namespaces=tuple(namespaces),
                            sinks=tuple(sorted(sinks, key=_sink_order)), pods=tuple(pods))
+
+
+def _cheapest(g: nx.DiGraph, source: str, max_depth: int) -> dict[str, tuple[int, bool]]:
+    """Every node within ``max_depth`` hops of ``source`` → (hops, potential) of its best path: fewest hops
+    (hub edges are free), then certain before potential. Dijkstra over that ordered cost: a step never
+    lowers it, and it keeps its order when both sides take the same step."""
+    best: dict[str, tuple[int, bool]] = {source: (0, False)}
+    heap: list[tuple[int, bool, str]] = [(0, False, source)]
+    done: set[str] = set()
+    while heap:
+        hops, potential, node = heapq.heappop(heap)
+        if node in done:
+            continue
+        done.add(node)
+        for target, data in g[node].items():
+            cost = (hops + data["hops"], potential or data["weight"] > data["hops"])
+            if cost[0] <= max_depth and cost < best.get(target, (max_depth + 1, True)):
+                best[target] = cost
+                heapq.heappush(heap, (*cost, target))
+    return best
 
 
 def _sink_order(sink: str) -> tuple[int, str]:
