@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
-from ..model import RBAC_GROUP, Binding, Role
+from ..model import RBAC_GROUP, Binding, Grant, Role
 from ..model.paths import SCOPE_ALL_NAMESPACES, SCOPE_CLUSTER
 from .base import ANY_NAME, Perm, Reach, Technique, TechniqueContext, scope_sink
 
@@ -89,23 +89,20 @@ def _create(ctx: TechniqueContext) -> Iterator[Reach]:
 def _update(ctx: TechniqueContext) -> Iterator[Reach]:
     """Add yourself to an existing binding: its roleRef cannot change, so you get that binding's role."""
     index = ctx.world.index
-    candidates: list[Binding] = []
+    verbs = ("update", "patch")
+    # (binding, its update grant) for every binding the actor may update: "any name" grants cover every
+    # binding of their scope; beyond them only names that rules with resourceNames list can be allowed
+    found: list[tuple[Binding, Grant]] = []
     if ctx.may("update", "clusterrolebindings") or ctx.may("patch", "clusterrolebindings"):
-        candidates.extend(index.cluster_role_bindings)
-    for ns in ctx.namespaces_where(("update", "patch"), "rolebindings"):
-        candidates.extend(index.role_bindings.get(ns, ()))
-    some_name: dict[tuple[str, str], bool] = {}  # (resource, namespace) → might some binding's name be allowed?
-    for b in candidates:
-        res = "clusterrolebindings" if b.kind == "ClusterRoleBinding" else "rolebindings"
-        key = (res, b.namespace)
-        if key not in some_name:
-            some_name[key] = ctx.may_name(res) or ctx.any_grant(
-                ("update", "patch"), res, api_group=RBAC_GROUP, namespace=b.namespace, name=ANY_NAME) is not None
-        if not some_name[key]:
-            continue
-        ug = ctx.any_grant(("update", "patch"), res, api_group=RBAC_GROUP, namespace=b.namespace, name=b.name)
-        if ug is None:
-            continue
+        found.extend(_updatable(ctx, "clusterrolebindings", "", index.cluster_role_bindings))
+    if ctx.may("update", "rolebindings") or ctx.may("patch", "rolebindings"):
+        if ctx.any_grant(verbs, "rolebindings", api_group=RBAC_GROUP, name=ANY_NAME) is not None:
+            namespaces = ctx.namespaces_where(verbs, "rolebindings")  # ClusterRoleBindings allow it everywhere
+        else:
+            namespaces = ctx.namespaces_beyond(verbs, "rolebindings")
+        for ns in namespaces:
+            found.extend(_updatable(ctx, "rolebindings", ns, index.role_bindings.get(ns, ())))
+    for b, ug in found:
         role = index.role_for(b)
         if role is None or not role.rules:
             continue
@@ -114,6 +111,21 @@ def _update(ctx: TechniqueContext) -> Iterator[Reach]:
         if bg is not None and not ctx.actor.holds(role.rules, ns):  # else it gains nothing
             yield Reach(target=held_role_id(role, ns or SCOPE_CLUSTER), grant=bg,
                         detail=f"update {b.kind} {b.namespace + '/' if b.namespace else ''}{b.name} ({ug.describe()})")
+
+
+def _updatable(ctx: TechniqueContext, res: str, namespace: str,
+               bindings: Sequence[Binding]) -> Iterator[tuple[Binding, Grant]]:
+    verbs = ("update", "patch")
+    any_name = ctx.any_grant(verbs, res, api_group=RBAC_GROUP, namespace=namespace, name=ANY_NAME)
+    names = ctx.names(verbs, res) if ctx.may_name(res) else frozenset()
+    if any_name is None and not names:
+        return
+    for b in bindings:
+        # a name no rule with resourceNames lists is allowed exactly when every name is, by the same rule
+        ug = ctx.any_grant(verbs, res, api_group=RBAC_GROUP, namespace=namespace, name=b.name) \
+            if b.name in names else any_name
+        if ug is not None:
+            yield b, ug
 
 
 def _bind(ctx: TechniqueContext) -> Iterator[Reach]:
