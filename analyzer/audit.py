@@ -22,6 +22,7 @@ from .escalation import build_graph as build_escalation_graph
 from .escalation.findings import escalation_catalog, escalation_findings
 from .model import Binding, Exclusion, Finding, Inventory, Report, Role, Subject
 from .rules import ALL_RULES, RULES_BY_ID, RuleContext, run_rules
+from .runtime import gc_paused
 
 __all__ = [
     "FindingSource", "FINDING_SOURCES", "build_report", "classify", "is_platform_subject", "load_exclusions",
@@ -133,6 +134,7 @@ def classify(finding: Finding, lookup: _Lookup, always_user: bool) -> str:
     return "user"
 
 
+@gc_paused()
 def build_report(ctx: RuleContext, *, include_system: bool = False, exclusions: Sequence[Exclusion] = (),
                  baseline: frozenset[str] = frozenset(), today: _dt.date | None = None,
                  sources: Sequence[FindingSource] = FINDING_SOURCES, inputs: Sequence[str] = ()) -> Report:

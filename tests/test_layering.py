@@ -9,7 +9,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PKG = ROOT / "analyzer"
 
 LAYERS = {
-    "errors": 0,
+    "errors": 0, "runtime": 0,
     "model": 1,
     "semantics": 2, "loaders": 2, "identity": 2, "workloads": 2,
     "graph": 3,

@@ -13,6 +13,7 @@ from ..model import (
     KubeObject,
     PolicyRule,
     Request,
+    Role,
     ServiceAccount,
     Subject,
     UserInfo,
@@ -25,7 +26,6 @@ from ..semantics import (
     SYSTEM_MASTERS,
     PolicyIndex,
     resource_matches,
-    rule_allows,
     verb_matches,
 )
 from ..semantics.power import ANY_NAME, HeldRules, RuleTokens, held_rules
@@ -122,19 +122,30 @@ class Actor:
 
     @cached_property
     def _tokens(self) -> tuple[RuleTokens, dict[str, RuleTokens], RuleTokens]:
-        cluster: list[PolicyRule] = []
-        per_ns: dict[str, list[PolicyRule]] = {}
-        every: list[PolicyRule] = []
+        cluster: dict[int, tuple[PolicyRule, ...]] = {}
+        per_ns: dict[str, dict[int, tuple[PolicyRule, ...]]] = {}
+        every: dict[int, tuple[PolicyRule, ...]] = {}
         for b, _ in self.applying:
             role = self.index.role_for(b)
             if role is None:
                 continue
-            every.extend(role.rules)
+            every[id(role.rules)] = role.rules
             if b.kind == "ClusterRoleBinding":
-                cluster.extend(role.rules)
+                cluster[id(role.rules)] = role.rules
             else:
-                per_ns.setdefault(b.namespace, []).extend(role.rules)
-        return RuleTokens(cluster), {ns: RuleTokens(r) for ns, r in per_ns.items()}, RuleTokens(every)
+                per_ns.setdefault(b.namespace, {})[id(role.rules)] = role.rules
+        tokens = self._tokens_of
+        return tokens(cluster), {ns: tokens(r) for ns, r in per_ns.items()}, tokens(every)
+
+    def _tokens_of(self, rule_sets: dict[int, tuple[PolicyRule, ...]]) -> RuleTokens:
+        # shared per set of roles' rules: most actors have the same ClusterRoleBindings, and the same
+        # roles in their namespaces
+        memo = self.index.derived_cache("rule_tokens")
+        key = frozenset(rule_sets)
+        found = memo.get(key)
+        if found is None:
+            found = memo[key] = RuleTokens(r for rules in rule_sets.values() for r in rules)
+        return found
 
     @cached_property
     def _touch(self) -> tuple[bool, frozenset[str]]:
@@ -202,20 +213,25 @@ class Actor:
         return t is not None and t.may_allow(verb, resource)
 
     def grant(self, request: Request) -> Grant | None:
-        """The first grant that allows the request (None: refused)."""
+        """The first grant that allows the request (None: refused): the authorizer's own visit
+        (``PolicyIndex.bindings_applying``: ClusterRoleBindings, then the namespace's RoleBindings),
+        each binding's role asked once per request shape (``PolicyIndex.first_allowing``)."""
         ns = request.namespace if request.resource_request else ""
         if not self.may(request.verb, request.combined_resource, ns):
             return None
-        # the rules that apply in that namespace (``PolicyIndex.rules_for``, the authorizer's own visit),
-        # fetched once per namespace; the first that allows is the grant ``authorize`` would name first
-        grants = self._rules.get(ns)
-        if grants is None:
-            grants = self.index.rules_for(self.user, ns)[0]
-            self._rules[ns] = grants
-        return next((g for g in grants if rule_allows(g.rule, request)), None)
+        bound = self._bound.get(ns)
+        if bound is None:
+            bound = self._bound[ns] = [(b, s, role) for b, s in self.index.bindings_applying(self.user, ns)
+                                       if (role := self.index.role_for(b)) is not None]
+        first = self.index.first_allowing
+        for b, s, role in bound:
+            i = first(role, request)
+            if i >= 0:
+                return Grant(subject=s, binding=b, role=role, rule=role.rules[i], rule_index=i)
+        return None
 
     @cached_property
-    def _rules(self) -> dict[str, list[Grant]]:
+    def _bound(self) -> dict[str, list[tuple[Binding, Subject, Role]]]:
         return {}
 
     def holds(self, rules: Sequence[PolicyRule], namespace: str) -> bool:

@@ -31,6 +31,7 @@ from ..model.paths import (
     is_sink,
     namespace_admin_sink,
 )
+from ..runtime import gc_paused
 from ..semantics import SYSTEM_MASTERS, PolicyIndex, subject_as_user
 from ..semantics.power import ANY_NAME, RuleTokens, is_admin_equivalent, is_namespace_admin
 from ..workloads import Workload
@@ -374,6 +375,7 @@ class EscalationGraph:
                         return True
         return False
 
+    @gc_paused()
     def full_graph(self) -> nx.DiGraph:
         """Every edge reachable from every subject of the inputs (cached)."""
         if self._full is not None:
@@ -437,6 +439,7 @@ class EscalationGraph:
                 out = top or out
         return _rank(out)
 
+    @gc_paused()
     def all_paths(self, *, to: str | None = None, max_depth: int = DEFAULT_MAX_DEPTH,
                   include_system: bool = False) -> list[EscalationPath]:
         """Every (non-system) subject's shortest path to each sink, strongest sinks only, ranked by hops."""

@@ -40,6 +40,7 @@ from ..model import (
     SourceRef,
     Subject,
 )
+from ..runtime import gc_paused
 from ..semantics.resources import BUILTIN_RESOURCES
 
 __all__ = ["Limits", "ParseContext", "load_manifests", "load_texts", "parse_objects", "parse_rule", "read_documents", "finish",
@@ -568,6 +569,7 @@ def _documents(text: str, path: str, limits: Limits) -> list[_Doc]:
     return _yaml_documents(text, path, limits)
 
 
+@gc_paused()
 def load_texts(texts: Iterable[tuple[str, str]], *, default_namespace: str = "default",
                limits: Limits | None = None, context: ParseContext | None = None) -> Inventory:
     """Parse in-memory (name, text) pairs, e.g. uploads. Same rules as files."""
@@ -591,6 +593,7 @@ def _parse_text(ctx: ParseContext, path: str, text: str, limits: Limits) -> None
         parse_objects(ctx, [(data, src)], item_lines=item_lines)
 
 
+@gc_paused()
 def load_manifests(paths: Iterable[str], *, default_namespace: str = "default", limits: Limits | None = None,
                    on_progress: Progress | None = None, context: ParseContext | None = None) -> Inventory:
     """Load manifests from files, directories (recursively) and ``-`` (stdin) into an Inventory.

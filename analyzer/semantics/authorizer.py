@@ -116,6 +116,7 @@ class PolicyIndex:
         self._rules_about: dict[int, tuple[tuple[PolicyRule, ...], dict[str, list[int]], list[int]]] = {}
         self._group_cache: dict[tuple[str, str, str], list[BindingGroup]] = {}
         self._derived: dict[str, dict] = {}
+        self._first_rule: dict[tuple, int] = {}  # keys hold id(rules): every rules tuple lives in self.all_roles
         # roles by (namespace or "", verb, resource token) and the ClusterRoles with URL rules
         self._rule_index: dict[tuple[str, str, str], list[Role]] = {}
         self._url_roles: list[Role] = []
@@ -305,6 +306,19 @@ class PolicyIndex:
             return Authorization(allowed=True, reason=reason, authorizer="RBAC", grants=tuple(grants),
                                  errors=tuple(errors))
         return Authorization(allowed=False, reason=denied_reason(errors), authorizer="", errors=tuple(errors))
+
+    def first_allowing(self, role: Role, request: Request) -> int:
+        """Index of the first rule of ``role`` that allows ``request`` (-1: none). Matching does not depend
+        on the namespace (the binding decides where a rule applies), so answers are memoised per rules and
+        request shape: thousands of subjects bound to the same role ask the same questions."""
+        key = (id(role.rules), request.verb, request.api_group, request.resource, request.subresource, request.name,
+               request.path, request.resource_request)
+        memo = self._first_rule
+        hit = memo.get(key)
+        if hit is None:
+            hit = next((i for i, rule in enumerate(role.rules) if rule_allows(rule, request)), -1)
+            memo[key] = hit
+        return hit
 
     def allows(self, user: UserInfo, request: Request) -> bool:
         return self.authorize(user, request, first_only=True).allowed

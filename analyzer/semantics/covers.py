@@ -147,8 +147,9 @@ class RuleCoverage:
     def holds(self, servant_rules: Sequence[PolicyRule]) -> bool:
         """``covers(owner, servant)[0]``: every piece of ``breakdown_rule`` covered (stops at the first
         that is not; walks the pieces without building them)."""
+        everything = ("*", "*", "*") in self._any_name  # covers every resource piece
         for rule in servant_rules:
-            for group in rule.api_groups:
+            for group in () if everything else rule.api_groups:
                 for resource in rule.resources:
                     for verb in rule.verbs:
                         for name in (rule.resource_names or (None,)):
