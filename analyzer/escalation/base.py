@@ -326,6 +326,15 @@ class World:
         return {name: frozenset(nss) for name, nss in out.items()}
 
     @cached_property
+    def token_carriers(self) -> dict[str, tuple[str, ...]]:
+        """ServiceAccount node → the workloads (ids, sorted) whose pods mount its token."""
+        out: dict[str, list[str]] = {}
+        for w in self.workloads:
+            if w.carries_token:
+                out.setdefault(w.service_account_id, []).append(w.id)
+        return {sa: tuple(sorted(ids)) for sa, ids in out.items()}
+
+    @cached_property
     def workloads_by_ns(self) -> dict[str, list[Workload]]:
         out: dict[str, list[Workload]] = {}
         for w in self.workloads:

@@ -42,17 +42,20 @@ def path_finding(path: EscalationPath, graph: EscalationGraph) -> Finding:
                                      source=g.binding.source, role_source=g.role.source, detail=detail))
         else:
             evidence.append(Evidence(detail=detail))
-    radius = graph.blast_radius(path.source)
+    # Its blast radius is everything: cluster-admin and system:masters may impersonate any user, group
+    # or ServiceAccount and act in every namespace (no graph search needed)
+    pods = graph.token_carriers(path.source)
+    identities = len(graph.subjects())
     evidence.append(Evidence(detail=(
-        f"blast radius: can become {len(radius.identities)} identit{'y' if len(radius.identities) == 1 else 'ies'}"
-        f"; controls namespaces {', '.join(radius.namespaces) or 'none'}; reaches {', '.join(radius.sinks)}")))
+        f"blast radius: through {node_text(path.sink)} it can become any identity ({identities} in the inputs) "
+        f"and controls every namespace; its token is mounted by {len(pods)} workload{'' if len(pods) == 1 else 's'}")))
     route = " → ".join(node_text(n) for n in path.nodes)
     return Finding(
         rule=PATH_RULE_ID, title=_TITLE, severity=Severity.HIGH if path.potential else Severity.CRITICAL,
         message=f"{path.source} can reach {path.sink} in {path.hops} steps"
                 f"{' (potential)' if path.potential else ''}: {route}",
         subject=parse_subject_id(path.source), object=path.sink, evidence=tuple(evidence),
-        blast_radius=radius.pods, remediation=_REMEDIATION)
+        blast_radius=pods, remediation=_REMEDIATION)
 
 
 def escalation_findings(inventory: Inventory, index: PolicyIndex, workloads: Sequence[Workload], *,

@@ -101,7 +101,11 @@ class EscalationGraph:
         return frozenset(out)
 
     def subjects(self) -> list[str]:
-        """Every identity of the inputs: binding subjects and defined ServiceAccounts."""
+        """Every identity of the inputs: binding subjects and defined ServiceAccounts (sorted)."""
+        return list(self._subjects)
+
+    @cached_property
+    def _subjects(self) -> tuple[str, ...]:
         out: set[str] = {sa.id for sa in self.inventory.service_accounts}
         for b in self.inventory.bindings:
             for s in b.subjects:
@@ -111,7 +115,7 @@ class EscalationGraph:
                     ns = s.namespace or (b.namespace if b.kind == "RoleBinding" else "")
                     if ns:
                         out.add(node_id("ServiceAccount", s.name, ns))
-        return sorted(out)
+        return tuple(sorted(out))
 
     def actor_for(self, node: str, user: UserInfo | None = None) -> Actor | None:
         if user is None and not _is_identity(node):
@@ -463,6 +467,10 @@ class EscalationGraph:
             out.extend(paths if to is not None else _strongest(paths))
         return _rank(out)
 
+    def token_carriers(self, source: str) -> tuple[str, ...]:
+        """Workloads whose pods mount a token of ``source`` (a ServiceAccount), sorted."""
+        return self.world.token_carriers.get(source, ())
+
     def blast_radius(self, source: str, *, user: UserInfo | None = None,
                      max_depth: int = DEFAULT_MAX_DEPTH) -> BlastRadius:
         """What ``source`` can become within ``max_depth`` steps: identities (with their hop count and
@@ -489,7 +497,7 @@ class EscalationGraph:
             namespaces = ["*"]
         else:
             namespaces = sorted(s[len(NAMESPACE_ADMIN_PREFIX):] for s in sinks if s.startswith(NAMESPACE_ADMIN_PREFIX))
-        pods = sorted(w.id for w in self.world.workloads if w.service_account_id == source and w.carries_token)
+        pods = self.token_carriers(source)
         identities.sort(key=lambda t: (t[1], t[2], t[0]))
         return BlastRadius(subject=source, identities=tuple(identities), namespaces=tuple(namespaces),
                            sinks=tuple(sorted(sinks, key=_sink_order)), pods=tuple(pods))
