@@ -326,6 +326,14 @@ class World:
         return {name: frozenset(nss) for name, nss in out.items()}
 
     @cached_property
+    def roles_by_ns(self) -> dict[str, list[Role]]:
+        """The policy's Roles per namespace, in the index's order."""
+        out: dict[str, list[Role]] = {}
+        for (ns, _), role in self.index.roles.items():
+            out.setdefault(ns, []).append(role)
+        return out
+
+    @cached_property
     def token_carriers(self) -> dict[str, tuple[str, ...]]:
         """ServiceAccount node → the workloads (ids, sorted) whose pods mount its token."""
         out: dict[str, list[str]] = {}

@@ -78,9 +78,8 @@ def _create(ctx: TechniqueContext) -> Iterator[Reach]:
             bg = binder.grant(role)
             if bg is not None:
                 yield Reach(target=held_role_id(role, held_scope), grant=bg, detail=detail)
-        for (ns, _), role in index.roles.items():
-            if scope and ns != scope:
-                continue
+        for role in (ctx.world.roles_by_ns.get(scope, ()) if scope else index.roles.values()):
+            ns = role.namespace
             bg = binder.grant(role) if scope else _Binder(ctx, ns, ns).grant(role)
             if bg is not None:
                 yield Reach(target=held_role_id(role, ns), grant=bg, detail=detail)
