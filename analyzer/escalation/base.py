@@ -325,6 +325,18 @@ class World:
             out.setdefault(w.name, set()).add(w.namespace)
         return {name: frozenset(nss) for name, nss in out.items()}
 
+    def resource_rules(self, role: Role) -> tuple[PolicyRule, ...]:
+        """The rules of ``role`` that a RoleBinding makes effective: those naming resources (one tuple per
+        role, so memoised answers about it stay valid)."""
+        found = self._resource_rules.get(id(role.rules))
+        if found is None:
+            found = self._resource_rules[id(role.rules)] = tuple(r for r in role.rules if r.resources)
+        return found
+
+    @cached_property
+    def _resource_rules(self) -> dict[int, tuple[PolicyRule, ...]]:
+        return {}  # keyed by id(role.rules): every rules tuple lives as long as the index
+
     @cached_property
     def roles_by_ns(self) -> dict[str, list[Role]]:
         """The policy's Roles per namespace, in the index's order."""

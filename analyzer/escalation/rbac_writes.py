@@ -48,9 +48,16 @@ class _Binder:
             g = self._any[res]
         else:
             g = _bind_grant(self.ctx, role, self.namespace)
-        if g is None or self.ctx.actor.holds(role.rules, self.held_in):
+        if g is None or _gains_nothing(self.ctx, role, self.held_in):
             return None  # a role whose permissions you already hold there is no step up
         return g
+
+
+def _gains_nothing(ctx: TechniqueContext, role: Role, namespace: str) -> bool:
+    """Does the actor already hold everything a binding of ``role`` in ``namespace`` ("": a
+    ClusterRoleBinding) would give? In a RoleBinding only resource rules apply (never URLs)."""
+    rules = ctx.world.resource_rules(role) if namespace else role.rules
+    return ctx.actor.holds(rules, namespace)
 
 
 def _create(ctx: TechniqueContext) -> Iterator[Reach]:
@@ -107,7 +114,7 @@ def _update(ctx: TechniqueContext) -> Iterator[Reach]:
             continue
         ns = b.namespace if b.kind == "RoleBinding" else ""
         bg = _bind_grant(ctx, role, ns)
-        if bg is not None and not ctx.actor.holds(role.rules, ns):  # else it gains nothing
+        if bg is not None and not _gains_nothing(ctx, role, ns):
             yield Reach(target=held_role_id(role, ns or SCOPE_CLUSTER), grant=bg,
                         detail=f"update {b.kind} {b.namespace + '/' if b.namespace else ''}{b.name} ({ug.describe()})")
 
