@@ -28,7 +28,7 @@ from ..semantics import (
     resource_matches,
     verb_matches,
 )
-from ..semantics.power import ANY_NAME, HeldRules, RuleTokens, held_rules
+from ..semantics.power import ANY_NAME, HeldRules, RuleTokens, held_rules_of
 from ..workloads import Workload
 
 __all__ = ["Perm", "Reach", "Technique", "TechniqueContext", "Actor", "World", "ANY_NAME", "any_sa_hub",
@@ -97,7 +97,7 @@ class Technique:
     potential: bool = False  # every edge it yields depends on objects the inputs may lack
     resources: frozenset[str] = frozenset()  # what ``find`` asks about, when more than ``requires`` names
 
-    @property
+    @cached_property
     def touches(self) -> frozenset[str]:
         """Resources whose absence from an actor's rules means the technique cannot apply (a fast skip)."""
         return self.resources | {p.resource for p in self.requires}
@@ -204,13 +204,23 @@ class Actor:
     def may(self, verb: str, resource: str, namespace: str | None = None) -> bool:
         """Could it be allowed (no false negatives)? ``namespace`` None: anywhere; "": through
         ClusterRoleBindings (so in every namespace); NS: there."""
-        cluster, per_ns, every = self._tokens
-        if namespace is None:
-            return every.may_allow(verb, resource)
-        if cluster.may_allow(verb, resource):
-            return True
-        t = per_ns.get(namespace) if namespace else None
-        return t is not None and t.may_allow(verb, resource)
+        key = (verb, resource, namespace)
+        known = self._may.get(key)
+        if known is None:
+            cluster, per_ns, every = self._tokens
+            if namespace is None:
+                known = every.may_allow(verb, resource)
+            elif cluster.may_allow(verb, resource):
+                known = True
+            else:
+                t = per_ns.get(namespace) if namespace else None
+                known = t is not None and t.may_allow(verb, resource)
+            self._may[key] = known
+        return known
+
+    @cached_property
+    def _may(self) -> dict[tuple[str, str, str | None], bool]:
+        return {}
 
     def grant(self, request: Request) -> Grant | None:
         """The first grant that allows the request (None: refused): the authorizer's own visit
@@ -219,30 +229,47 @@ class Actor:
         ns = request.namespace if request.resource_request else ""
         if not self.may(request.verb, request.combined_resource, ns):
             return None
-        bound = self._bound.get(ns)
-        if bound is None:
-            bound = self._bound[ns] = [(b, s, role) for b, s in self.index.bindings_applying(self.user, ns)
-                                       if (role := self.index.role_for(b)) is not None]
         first = self.index.first_allowing
-        for b, s, role in bound:
+        for b, s, role in self.bound(ns):
             i = first(role, request)
             if i >= 0:
                 return Grant(subject=s, binding=b, role=role, rule=role.rules[i], rule_index=i)
         return None
 
+    def bound(self, namespace: str) -> list[tuple[Binding, Subject, Role]]:
+        """The bindings the authorizer visits for it in ``namespace`` ("": ClusterRoleBindings only), in
+        order, with the subject that matched and the role (bindings to missing roles left out)."""
+        found = self._bound.get(namespace)
+        if found is None:
+            found = self._bound[namespace] = [
+                (b, s, role) for b, s in self.index.bindings_applying(self.user, namespace)
+                if (role := self.index.role_for(b)) is not None]
+        return found
+
     @cached_property
     def _bound(self) -> dict[str, list[tuple[Binding, Subject, Role]]]:
         return {}
 
+    def _held_in(self, namespace: str) -> HeldRules:
+        held = self._held.get(namespace)
+        if held is None:
+            held = self._held[namespace] = held_rules_of(self.index, (role for _, _, role in self.bound(namespace)))
+        return held
+
     def holds(self, rules: Sequence[PolicyRule], namespace: str) -> bool:
         """Does it already hold every permission of ``rules`` in ``namespace`` ("": cluster-wide)? Then a
         binding to them gains it nothing (the API server's own escalation check, ``covers``)."""
-        held = self._held.get(namespace)
-        if held is None:
-            if SYSTEM_MASTERS in self.user.groups:
-                return True
-            held = self._held[namespace] = held_rules(self.index, self.user, namespace)
-        return held.holds(rules)
+        return SYSTEM_MASTERS in self.user.groups or self._held_in(namespace).holds(rules)
+
+    def holds_every_resource(self, namespace: str) -> bool:
+        """A ``*``/``*``/``*`` rule applies to it in ``namespace``: no binding there can add a resource right."""
+        return SYSTEM_MASTERS in self.user.groups or self._held_in(namespace).coverage.everything
+
+    def is_namespace_admin(self, namespace: str) -> bool:
+        """``semantics.power.is_namespace_admin`` from the bindings already visited for it."""
+        if SYSTEM_MASTERS in self.user.groups:
+            return True
+        return self._held_in(namespace).amounts_to_admin(self.index.cluster_roles.get("admin"))
 
     @cached_property
     def _held(self) -> dict[str, HeldRules]:

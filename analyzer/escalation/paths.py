@@ -16,7 +16,7 @@ from functools import cached_property
 
 import networkx as nx
 
-from ..model import Binding, Inventory, Request, RoleRef, Subject, UserInfo, node_id, parse_subject_id
+from ..model import Binding, Grant, Inventory, Request, RoleRef, Subject, UserInfo, node_id, parse_subject_id
 from ..model.paths import (
     CLUSTER_SINKS,
     NAMESPACE_ADMIN_PREFIX,
@@ -33,7 +33,7 @@ from ..model.paths import (
 )
 from ..runtime import gc_paused
 from ..semantics import SYSTEM_MASTERS, PolicyIndex, subject_as_user
-from ..semantics.power import ANY_NAME, RuleTokens, is_admin_equivalent, is_namespace_admin
+from ..semantics.power import ANY_NAME, RuleTokens
 from ..workloads import Workload
 from .base import HUB_PREFIX, Actor, Technique, TechniqueContext, World
 
@@ -178,35 +178,33 @@ class EscalationGraph:
                actor.node if actor.index is not self.index else "")
         steps = self._by_key.get(key)
         if steps is None:
-            steps = self._evaluate(actor)
+            steps = self._evaluate(actor)  # its steps start at actor.node
             self._by_key[key] = steps
-        return [replace(s, source=actor.node) for s in steps if s.target != actor.node]
+        elif steps and steps[0].source != actor.node:
+            steps = [replace(s, source=actor.node) for s in steps]  # another identity with the same bindings
+        return [s for s in steps if s.target != actor.node]
 
-    def _holds(self, actor: Actor, sink: str, request: Request | None) -> EscalationStep:
-        grant = None
-        if request is not None:
-            auth = actor.index.authorize(actor.user, request, first_only=True)
-            grant = auth.grants[0] if auth.grants else None
-        return EscalationStep(technique=HOLDS, source="", target=sink, reason="holds", grant=grant)
+    def _holds(self, actor: Actor, sink: str, grant: Grant | None) -> EscalationStep:
+        return EscalationStep(technique=HOLDS, source=actor.node, target=sink, reason="holds", grant=grant)
 
     def _evaluate(self, actor: Actor) -> list[EscalationStep]:
         if SYSTEM_MASTERS in actor.user.groups:
             return [self._holds(actor, SINK_SYSTEM_MASTERS, None)]
-        if actor.may("*", "*", "") and is_admin_equivalent(actor.index, actor.user):  # the end
-            return [self._holds(actor, SINK_CLUSTER_ADMIN, Request(verb="*", api_group="*", resource="*"))]
+        # cluster-admin equivalent (what is_admin_equivalent asks): the end
+        everything = actor.grant(Request(verb="*", api_group="*", resource="*"))
+        if everything is not None:
+            return [self._holds(actor, SINK_CLUSTER_ADMIN, everything)]
         out: list[EscalationStep] = []
         for verb, name in (("get", ANY_NAME), ("list", "")):
-            req = Request(verb=verb, resource="secrets", namespace="kube-system", name=name)
-            if actor.grant(req) is not None:
-                out.append(self._holds(actor, SINK_KUBE_SYSTEM_SECRETS, req))
+            g = actor.grant(Request(verb=verb, resource="secrets", namespace="kube-system", name=name))
+            if g is not None:
+                out.append(self._holds(actor, SINK_KUBE_SYSTEM_SECRETS, g))
                 break
         for ns in actor.namespaces:
-            if (actor.may("*", "*", ns) or actor.may("create", "rolebindings", ns)) \
-                    and is_namespace_admin(actor.index, actor.user, ns):
-                star = Request(verb="*", api_group="*", resource="*", namespace=ns)
-                req = star if actor.grant(star) else Request(verb="create", resource="rolebindings",
-                                                             api_group="rbac.authorization.k8s.io", namespace=ns)
-                out.append(self._holds(actor, namespace_admin_sink(ns), req))
+            if (actor.may("*", "*", ns) or actor.may("create", "rolebindings", ns)) and actor.is_namespace_admin(ns):
+                g = actor.grant(Request(verb="*", api_group="*", resource="*", namespace=ns)) or actor.grant(
+                    Request(verb="create", resource="rolebindings", api_group="rbac.authorization.k8s.io", namespace=ns))
+                out.append(self._holds(actor, namespace_admin_sink(ns), g))
         ctx = TechniqueContext(actor=actor, world=self.world)
         seen: set[tuple[str, str]] = set()
         for t in self.techniques:
@@ -216,7 +214,7 @@ class EscalationGraph:
                 if (t.id, reach.target) in seen:
                     continue
                 seen.add((t.id, reach.target))
-                out.append(EscalationStep(technique=t.id, source="", target=reach.target,
+                out.append(EscalationStep(technique=t.id, source=actor.node, target=reach.target,
                                           potential=reach.potential or t.potential, reason=t.short_reason,
                                           grant=reach.grant, detail=reach.detail))
         return out

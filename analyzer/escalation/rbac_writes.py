@@ -77,6 +77,8 @@ def _create(ctx: TechniqueContext) -> Iterator[Reach]:
         cg = ctx.grant("create", "rolebindings", api_group=RBAC_GROUP, namespace=scope)
         if cg is None:
             continue
+        if scope and ctx.actor.holds_every_resource(scope):
+            continue  # a RoleBinding there can give it nothing new
         detail = f"create a RoleBinding ({cg.describe()})"
         # scope "": RoleBindings in every namespace (bind must then hold cluster-wide as well)
         held_scope = scope or SCOPE_ALL_NAMESPACES

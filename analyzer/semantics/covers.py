@@ -119,6 +119,11 @@ class RuleCoverage:
                         else:
                             self._any_name.add((v, g, r))
 
+    @property
+    def everything(self) -> bool:
+        """A ``*`` verb, group and resource rule without names: every resource piece is covered."""
+        return ("*", "*", "*") in self._any_name
+
     def covers_piece(self, piece: PolicyRule) -> bool:
         """``any(rule_covers(o, piece) for o in owner_rules)`` for one piece of ``breakdown_rule``."""
         if piece.non_resource_urls:
@@ -147,7 +152,7 @@ class RuleCoverage:
     def holds(self, servant_rules: Sequence[PolicyRule]) -> bool:
         """``covers(owner, servant)[0]``: every piece of ``breakdown_rule`` covered (stops at the first
         that is not; walks the pieces without building them)."""
-        everything = ("*", "*", "*") in self._any_name  # covers every resource piece
+        everything = self.everything
         for rule in servant_rules:
             for group in () if everything else rule.api_groups:
                 for resource in rule.resources:

@@ -10,7 +10,8 @@ from .covers import RuleCoverage
 from .matching import rule_allows
 from .subjects import SYSTEM_MASTERS
 
-__all__ = ["is_admin_equivalent", "is_namespace_admin", "holds_all", "holds_rules", "held_rules", "HeldRules",
+__all__ = ["is_admin_equivalent", "is_namespace_admin", "holds_all", "holds_rules", "held_rules", "held_rules_of",
+           "HeldRules",
            "RuleTokens", "ANY_NAME"]
 
 # A name no object can have (':' is invalid in object names): a request for it is allowed only by
@@ -67,16 +68,20 @@ def held_rules(index: PolicyIndex, user: UserInfo, namespace: str) -> HeldRules:
     They depend only on the set of roles bound there, so they are memoised per set of roles: thousands
     of subjects bound to the same roles, or one role held in every namespace, share one index.
     """
-    roles: dict[int, tuple[PolicyRule, ...]] = {}
-    for binding, _ in index.bindings_applying(user, namespace):
-        role = index.role_for(binding)
+    return held_rules_of(index, (index.role_for(b) for b, _ in index.bindings_applying(user, namespace)))
+
+
+def held_rules_of(index: PolicyIndex, roles: Iterable[Role | None]) -> HeldRules:
+    """``held_rules`` for the roles a caller already resolved (``None`` entries: missing roles)."""
+    roles_by_id: dict[int, tuple[PolicyRule, ...]] = {}
+    for role in roles:
         if role is not None and role.rules:
-            roles.setdefault(id(role.rules), role.rules)  # rules tuples live as long as the index
+            roles_by_id.setdefault(id(role.rules), role.rules)  # rules tuples live as long as the index
     memo = index.derived_cache("held_rules")
-    key = frozenset(roles)
+    key = frozenset(roles_by_id)
     held = memo.get(key)
     if held is None:
-        held = memo[key] = HeldRules([r for rules in roles.values() for r in rules])
+        held = memo[key] = HeldRules([r for rules in roles_by_id.values() for r in rules])
     return held
 
 
