@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, TypeVar
 
 from .. import queries
@@ -26,6 +27,7 @@ __all__ = ["Rule", "RuleContext", "Perm", "RiskyPermission", "Scope", "Holding"]
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
+_NOTHING: Mapping[str, Any] = MappingProxyType({})
 
 
 class Scope:
@@ -152,6 +154,7 @@ class RuleContext:
     _memo: dict[Hashable, Any] = field(default_factory=dict, repr=False)
     _scoped: dict[Perm, bool] = field(default_factory=dict, repr=False)
     _added: dict[tuple[Perm, str], dict[str, Holding]] = field(default_factory=dict, repr=False)
+    _merged: dict[tuple[Perm, str, str], Holding] = field(default_factory=dict, repr=False)
 
     def memo(self, key: Hashable, compute: Callable[[], T]) -> T:
         """Compute once per audit (rules share expensive answers through this)."""
@@ -188,35 +191,46 @@ class RuleContext:
 
         return self.memo(("holders", perm, ns), in_namespace if ns else cluster)
 
+    def subjects_added_in(self, perm: Perm, namespace: str) -> Mapping[str, SubjectAccess]:
+        """Subject id → what RoleBindings of ``namespace`` add for ``perm`` there (cheap: no merging)."""
+        if not namespace:
+            return _NOTHING
+        return self._by_namespace(perm).get(namespace, _NOTHING)
+
     def added_in(self, perm: Perm, namespace: str) -> dict[str, Holding]:
         """Subjects for which RoleBindings of ``namespace`` allow ``perm`` (with their cluster grants too)."""
         key = (perm, namespace)
         found = self._added.get(key)
-        if found is not None:
-            return found
-        out: dict[str, Holding] = {}
-        if namespace and not self.is_cluster_scoped(perm):
-            cluster = self.holders(perm, "")
-            for s in self._by_namespace(perm).get(namespace, ()):
-                held = cluster.get(s.subject.id)
-                grants = (held.grants if held else ()) + s.grants
-                out[s.subject.id] = Holding(subject=held.subject if held else s.subject, perm=perm, grants=grants)
-        self._added[key] = out
-        return out
+        if found is None:
+            found = self._added[key] = {sid: h for sid in self.subjects_added_in(perm, namespace)
+                                        if (h := self.holding(perm, namespace, sid)) is not None}
+        return found
 
     def holding(self, perm: Perm, namespace: str, subject_id: str) -> Holding | None:
-        """One subject's Holding of ``perm`` in ``namespace`` (cheap: no merged copy of every holder)."""
-        added = self.added_in(perm, namespace)
-        if subject_id in added:
-            return added[subject_id]
-        return self.holders(perm, "").get(subject_id)
+        """One subject's Holding of ``perm`` in ``namespace``: its cluster-wide grants, then what the
+        namespace's RoleBindings add (merged only for the subjects asked about)."""
+        access = self.subjects_added_in(perm, namespace).get(subject_id)
+        if access is None:
+            return self.holders(perm, "").get(subject_id)
+        key = (perm, namespace, subject_id)
+        found = self._merged.get(key)
+        if found is None:
+            held = self.holders(perm, "").get(subject_id)
+            found = self._merged[key] = Holding(subject=held.subject if held else access.subject, perm=perm,
+                                                grants=(held.grants if held else ()) + access.grants)
+        return found
 
-    def _by_namespace(self, perm: Perm) -> dict[str, list[SubjectAccess]]:
-        """What RoleBindings add, per namespace, for a namespaced ``perm`` (one pass over the policy)."""
+    def _by_namespace(self, perm: Perm) -> dict[str, dict[str, SubjectAccess]]:
+        """What RoleBindings add, per namespace and subject id, for a namespaced ``perm`` (one pass over
+        the policy)."""
         if self.is_cluster_scoped(perm):
             return {}
-        return self.memo(("by-namespace", perm),
-                         lambda: queries.who_can_by_namespace(self.index, perm.request("")))
+
+        def compute() -> dict[str, dict[str, SubjectAccess]]:
+            found = queries.who_can_by_namespace(self.index, perm.request(""))
+            return {ns: {a.subject.id: a for a in accesses} for ns, accesses in found.items()}
+
+        return self.memo(("by-namespace", perm), compute)
 
     def namespaces_granting(self, perm: Perm) -> set[str]:
         """Namespaces where RoleBindings add to what ClusterRoleBindings grant for ``perm``."""

@@ -365,7 +365,7 @@ def satisfied(ctx: RuleContext, row: RiskyPermission, namespace: str) -> dict[st
             candidates: set[str] = set()
             for alternatives in row.requires:
                 for perm in alternatives:
-                    candidates.update(ctx.added_in(perm, namespace))
+                    candidates.update(ctx.subjects_added_in(perm, namespace))
             if not row.cluster_holders_reported_elsewhere:
                 for perm in row.requires[0]:
                     candidates.update(ctx.holders(perm, ""))
