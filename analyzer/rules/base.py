@@ -66,6 +66,8 @@ class Perm:
                        subresource=self.subresource, name=self.name, namespace=namespace)
 
     def __eq__(self, other: object) -> bool:
+        if self is other:
+            return True
         if not isinstance(other, Perm):
             return NotImplemented
         return (self.verb, self.resource, self.api_group, self.subresource, self.name, self.namespaced_check) == \
@@ -88,9 +90,17 @@ class Perm:
 def perms(verbs: Sequence[str], resources: Sequence[str], api_group: str = "", *, subresource: str = "",
           name: str = "", namespaced_check: bool = False) -> tuple[Perm, ...]:
     """Every (verb, resource) pair as Perms: the alternatives of one requirement."""
-    return tuple(Perm(verb=v, resource=r, api_group=api_group, subresource=subresource, name=name,
-                      namespaced_check=namespaced_check)
+    return tuple(_interned(Perm(verb=v, resource=r, api_group=api_group, subresource=subresource, name=name,
+                                namespaced_check=namespaced_check))
                  for r in resources for v in verbs)
+
+
+_PERMS: dict[Perm, Perm] = {}
+
+
+def _interned(perm: Perm) -> Perm:
+    # rows share Perms: one object per request shape, so the audit's caches find them by identity
+    return _PERMS.setdefault(perm, perm)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -155,6 +165,8 @@ class RuleContext:
     _scoped: dict[Perm, bool] = field(default_factory=dict, repr=False)
     _added: dict[tuple[Perm, str], dict[str, Holding]] = field(default_factory=dict, repr=False)
     _merged: dict[tuple[Perm, str, str], Holding] = field(default_factory=dict, repr=False)
+    _holders: dict[tuple[Perm, str], dict[str, Holding]] = field(default_factory=dict, repr=False)
+    _by_ns: dict[Perm, dict[str, dict[str, SubjectAccess]]] = field(default_factory=dict, repr=False)
 
     def memo(self, key: Hashable, compute: Callable[[], T]) -> T:
         """Compute once per audit (rules share expensive answers through this)."""
@@ -178,18 +190,19 @@ class RuleContext:
         The ``system:masters`` entry (no binding) is left out: it is Kubernetes itself, not a policy choice.
         """
         ns = "" if self.is_cluster_scoped(perm) else namespace
-
-        def cluster() -> dict[str, Holding]:
-            subjects, _errors = queries.who_can(self.index, perm.request(""))
-            return {s.subject.id: Holding(subject=s.subject, perm=perm, grants=s.grants)
-                    for s in subjects if not s.authorizer and s.grants}
-
-        def in_namespace() -> dict[str, Holding]:
-            out = dict(self.holders(perm, ""))
-            out.update(self.added_in(perm, ns))
-            return out
-
-        return self.memo(("holders", perm, ns), in_namespace if ns else cluster)
+        # dedicated caches, not ``memo``: asked hundreds of thousands of times per audit
+        key = (perm, ns)
+        found = self._holders.get(key)
+        if found is None:
+            if ns:
+                found = dict(self.holders(perm, ""))
+                found.update(self.added_in(perm, ns))
+            else:
+                subjects, _errors = queries.who_can(self.index, perm.request(""))
+                found = {s.subject.id: Holding(subject=s.subject, perm=perm, grants=s.grants)
+                         for s in subjects if not s.authorizer and s.grants}
+            self._holders[key] = found
+        return found
 
     def subjects_added_in(self, perm: Perm, namespace: str) -> Mapping[str, SubjectAccess]:
         """Subject id → what RoleBindings of ``namespace`` add for ``perm`` there (cheap: no merging)."""
@@ -223,14 +236,13 @@ class RuleContext:
     def _by_namespace(self, perm: Perm) -> dict[str, dict[str, SubjectAccess]]:
         """What RoleBindings add, per namespace and subject id, for a namespaced ``perm`` (one pass over
         the policy)."""
-        if self.is_cluster_scoped(perm):
-            return {}
-
-        def compute() -> dict[str, dict[str, SubjectAccess]]:
-            found = queries.who_can_by_namespace(self.index, perm.request(""))
-            return {ns: {a.subject.id: a for a in accesses} for ns, accesses in found.items()}
-
-        return self.memo(("by-namespace", perm), compute)
+        found = self._by_ns.get(perm)
+        if found is None:
+            found = {} if self.is_cluster_scoped(perm) else {
+                ns: {a.subject.id: a for a in accesses}
+                for ns, accesses in queries.who_can_by_namespace(self.index, perm.request("")).items()}
+            self._by_ns[perm] = found
+        return found
 
     def namespaces_granting(self, perm: Perm) -> set[str]:
         """Namespaces where RoleBindings add to what ClusterRoleBindings grant for ``perm``."""
