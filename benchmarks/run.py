@@ -6,7 +6,7 @@ Usage::
     python benchmarks/run.py --objects 20000      # smaller
     python benchmarks/run.py --only can-i,audit   # some benchmarks only
 
-Benchmarks: load, parse, can-i, who-can, render, audit, paths.
+Benchmarks: load, parse, can-i, who-can, render, audit-generated, paths-generated, audit, paths.
 
 Each benchmark is a function ``bench_x(ctx) -> list[Row]`` listed in ``BENCHMARKS``; adding a figure is
 one function and one line. ``ctx.analysis`` is the loaded (and indexed) Analysis; ``ctx.requests`` a
@@ -234,6 +234,43 @@ def bench_paths(ctx: Context) -> list[Row]:
                 target="< 60 s", ok=m["every"] < 60.0)]
 
 
+def bench_audit_generated(ctx: Context) -> list[Row]:
+    """The full audit of the generated cluster: a fresh Analysis over the loaded inventory, so the policy
+    index, every rule and the escalation-path findings are all computed inside the timing."""
+    a = ctx.analysis
+    assert a is not None
+    fresh = Analysis(a.inventory)
+    report, wall, cpu = _timed(fresh.audit)
+    ctx.extra["audited"] = fresh  # its escalation graph is complete now
+    return [Row(name="audit, generated cluster (with index)",
+                value=f"{wall:.1f} s wall ({cpu:.1f} s CPU), {len(report.findings):,} findings",
+                target="< 60 s", ok=wall < 60.0)]
+
+
+def bench_paths_generated(ctx: Context) -> list[Row]:
+    """Escalation paths of the generated cluster, each on a fresh escalation graph (the policy index is
+    built before timing): one subject's paths (slowest of a sample, as ``paths SUBJECT`` runs them), then
+    every subject's (``paths`` without a subject)."""
+    from analyzer.escalation import build_graph
+
+    a = ctx.analysis
+    assert a is not None
+    index, workloads = a.index, a.workloads
+    subjects = build_graph(a.inventory, index, workloads).subjects()
+    rng = random.Random(ctx.seed)
+    sample = sorted(rng.sample(subjects, k=min(40, len(subjects))))
+    slowest, worst = 0.0, ""
+    for s in sample:
+        _, wall, _ = _timed(lambda s=s: build_graph(a.inventory, index, workloads).paths_from(s))
+        if wall > slowest:
+            slowest, worst = wall, s
+    paths, wall, cpu = _timed(lambda: build_graph(a.inventory, index, workloads).all_paths())
+    return [Row(name=f"paths, one subject (slowest of {len(sample)})", value=f"{slowest:.2f} s wall ({worst})",
+                target="< 2 s", ok=slowest < 2.0),
+            Row(name="paths, every subject, generated cluster", value=f"{wall:.1f} s wall ({cpu:.1f} s CPU, "
+                f"{len(paths):,} paths)", target="< 60 s", ok=wall < 60.0)]
+
+
 # Benchmarks that build their own cluster (the generated one is not loaded for them alone).
 SELF_CONTAINED = {"audit", "paths"}
 
@@ -244,6 +281,8 @@ BENCHMARKS: list[tuple[str, Callable[[Context], list[Row]]]] = [
     ("can-i", bench_can_i),
     ("who-can", bench_who_can),
     ("render", bench_render),
+    ("audit-generated", bench_audit_generated),
+    ("paths-generated", bench_paths_generated),
     ("audit", bench_audit),
     ("paths", bench_paths),
 ]
