@@ -573,11 +573,14 @@ class Analysis:
                            workloads=self.workloads)
 
     def audit(self, *, include_system: bool = False, exclusions: Sequence[Exclusion] = (),
-              baseline: Iterable[str] = (), today: datetime.date | None = None) -> Report:
+              baseline: Iterable[str] = (), today: datetime.date | None = None,
+              parallel: bool | None = None) -> Report:
         """Run every rule (and other finding sources) → Report with user / platform / excluded sections.
 
         Cached per arguments. ``exclusions`` from ``audit.load_exclusions``; ``baseline``: finding ids of a
-        previous report (``audit.load_baseline``) that are left out.
+        previous report (``audit.load_baseline``) that are left out. ``parallel``: compute the escalation
+        paths in a forked worker process while the rules run (``None``: for large policies, on Linux, when
+        this process runs a single thread; the findings are the same either way).
 
         Example::
 
@@ -590,7 +593,8 @@ class Analysis:
         cache: dict[tuple[Any, ...], Report] = self.__dict__.setdefault("_audit_cache", {})
         if key not in cache:
             cache[key] = build_report(self.rule_context, include_system=include_system, exclusions=key[1],
-                                      baseline=key[2], today=today, inputs=tuple(self.inventory.files))
+                                      baseline=key[2], today=today, inputs=tuple(self.inventory.files),
+                                      parallel=parallel)
             if self.inventory.incomplete:  # say in every report what a live read could not list
                 cache[key] = dataclasses.replace(cache[key], incomplete=tuple(self.inventory.incomplete))
         return cache[key]

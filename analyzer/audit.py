@@ -11,6 +11,7 @@ import json
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from .escalation import build_graph as build_escalation_graph
 from .escalation.findings import escalation_catalog, escalation_findings
 from .model import Binding, Exclusion, Finding, Inventory, Report, Role, Subject
 from .rules import ALL_RULES, RULES_BY_ID, RuleContext, run_rules
-from .runtime import gc_paused
+from .runtime import can_fork_workers, gc_paused, run_concurrently
 
 __all__ = [
     "FindingSource", "FINDING_SOURCES", "build_report", "classify", "is_platform_subject", "load_exclusions",
@@ -134,14 +135,25 @@ def classify(finding: Finding, lookup: _Lookup, always_user: bool) -> str:
     return "user"
 
 
+# Below this many bindings an audit takes seconds at most: not worth a worker process.
+PARALLEL_FROM_BINDINGS = 5000
+
+
+def _produce(source: FindingSource, ctx: RuleContext) -> list[Finding]:
+    return list(source.produce(ctx))
+
+
 @gc_paused()
 def build_report(ctx: RuleContext, *, include_system: bool = False, exclusions: Sequence[Exclusion] = (),
                  baseline: frozenset[str] = frozenset(), today: _dt.date | None = None,
-                 sources: Sequence[FindingSource] = FINDING_SOURCES, inputs: Sequence[str] = ()) -> Report:
+                 sources: Sequence[FindingSource] = FINDING_SOURCES, inputs: Sequence[str] = (),
+                 parallel: bool | None = None) -> Report:
     """Run every source; sort into sections; apply exclusions (unexpired) and the baseline (by id).
 
     ``include_system`` keeps Kubernetes' defaults in the user section. Findings whose id is in ``baseline``
-    are dropped (counted in the summary).
+    are dropped (counted in the summary). ``parallel``: run the sources after the first in forked worker
+    processes meanwhile (same findings, sooner on several cores); ``None`` decides by itself (large
+    policies, when ``runtime.can_fork_workers``).
     """
     today = today or _dt.date.today()
     lookup = _Lookup(ctx.inventory, ctx.index.all_roles)
@@ -152,9 +164,12 @@ def build_report(ctx: RuleContext, *, include_system: bool = False, exclusions: 
     findings: list[Finding] = []
     suppressed = 0
     seen: set[str] = set()
-    for source in sources:
+    if parallel is None:
+        parallel = len(ctx.inventory.bindings) >= PARALLEL_FROM_BINDINGS and can_fork_workers()
+    produced = run_concurrently([partial(_produce, source, ctx) for source in sources], parallel=parallel)
+    for source, found in zip(sources, produced, strict=True):
         catalog.update(source.catalog())
-        for f in source.produce(ctx):
+        for f in found:
             if f.id in seen:
                 continue  # the same fact reached twice (e.g. two sources) is reported once
             seen.add(f.id)

@@ -388,3 +388,16 @@ def test_finding_rows_for_tables():
     row = scenario("default-serviceaccount-bindings").audit().user[0].as_row()
     assert row["subject"] == "ServiceAccount:app/default" and row["scope"] == "namespace app"
     assert set(row) == {"severity", "rule", "title", "subject", "scope", "section", "message", "id"}
+
+
+def test_parallel_audit_gives_the_same_report() -> None:
+    # the escalation paths computed in a forked worker while the rules run: the same findings, same order
+    import multiprocessing
+    if "fork" not in multiprocessing.get_all_start_methods():
+        pytest.skip("no fork on this platform")
+    paths = [str(p) for p in sorted((SCENARIOS.parent / "demo-cluster").rglob("*.yaml"))]
+    sequential = Analysis.from_paths(paths).audit(parallel=False)
+    parallel = Analysis.from_paths(paths).audit(parallel=True)
+    assert any(f.rule == "ESC-PATH" for f in parallel.findings)  # the worker's findings came back
+    assert [f.to_dict() for f in parallel.findings] == [f.to_dict() for f in sequential.findings]
+

@@ -40,7 +40,7 @@ from ..model import (
     SourceRef,
     Subject,
 )
-from ..runtime import gc_paused
+from ..runtime import OWN_THREAD_PREFIX, gc_paused
 from ..semantics.resources import BUILTIN_RESOURCES
 
 __all__ = ["Limits", "ParseContext", "load_manifests", "load_texts", "parse_objects", "parse_rule", "read_documents", "finish",
@@ -427,7 +427,7 @@ def _on_big_stack(fn: Callable[..., Any], *args: Any) -> Any:
             except (ValueError, RuntimeError):  # platform without settable stacks: stay inline
                 return fn(*args)
             try:
-                ex = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rbac-analyzer-yaml")
+                ex = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{OWN_THREAD_PREFIX}yaml")
                 _worker_ident = ex.submit(threading.get_ident).result()
             finally:
                 threading.stack_size(old)
