@@ -158,16 +158,24 @@ class Actor:
         return wildcard or not resources.isdisjoint(mentioned)
 
     @cached_property
-    def _named_rules(self) -> tuple[PolicyRule, ...]:
-        """Its rules with resourceNames: the only ones that can allow some names but not every name."""
-        out: dict[int, PolicyRule] = {}
+    def _named(self) -> tuple[tuple[PolicyRule, ...], tuple[PolicyRule, ...]]:
+        """Its rules with resourceNames (the only ones that can allow some names but not every name):
+        all of them, and those granted cluster-wide by ClusterRoleBindings."""
+        every: dict[int, PolicyRule] = {}
+        cluster: dict[int, PolicyRule] = {}
         for b, _ in self.applying:
             role = self.index.role_for(b)
             if role is not None:
                 for rule in role.rules:
                     if rule.resource_names:
-                        out.setdefault(id(rule), rule)
-        return tuple(out.values())
+                        every.setdefault(id(rule), rule)
+                        if b.kind == "ClusterRoleBinding":
+                            cluster.setdefault(id(rule), rule)
+        return tuple(every.values()), tuple(cluster.values())
+
+    @property
+    def _named_rules(self) -> tuple[PolicyRule, ...]:
+        return self._named[0]
 
     @cached_property
     def _named_resources(self) -> frozenset[str]:
@@ -182,23 +190,24 @@ class Actor:
         named = self._named_resources
         return bool(named) and (resource in named or any("*" in r for r in named))
 
-    def names_for(self, verbs: Sequence[str], resource: str) -> frozenset[str]:
+    def names_for(self, verbs: Sequence[str], resource: str, *, cluster_only: bool = False) -> frozenset[str]:
         """Every name a rule with resourceNames could allow for one of ``verbs`` on ``resource``
         (``res`` or ``res/sub``; API groups ignored, so a superset). Once the request for ``ANY_NAME`` is
-        refused, no other name can be allowed."""
-        key = (tuple(verbs), resource)
+        refused, no other name can be allowed. ``cluster_only``: names that rules granted by
+        ClusterRoleBindings list (the only ones allowed outside its RoleBindings' namespaces)."""
+        key = (tuple(verbs), resource, cluster_only)
         cached = self._names.get(key)
         if cached is None:
             sub = resource.partition("/")[2]
             out: set[str] = set()
-            for rule in self._named_rules:
+            for rule in self._named[1 if cluster_only else 0]:
                 if any(verb_matches(rule, v) for v in verbs) and resource_matches(rule, resource, sub):
                     out.update(rule.resource_names)
             cached = self._names[key] = frozenset(out)
         return cached
 
     @cached_property
-    def _names(self) -> dict[tuple[tuple[str, ...], str], frozenset[str]]:
+    def _names(self) -> dict[tuple[tuple[str, ...], str, bool], frozenset[str]]:
         return {}
 
     def may(self, verb: str, resource: str, namespace: str | None = None) -> bool:
@@ -411,41 +420,46 @@ class World:
     def webhooks(self) -> list[KubeObject]:
         return self._objects[1]
 
-    @cached_property
-    def _hub_targets(self) -> dict[tuple[str, str], list[tuple[str, bool]]]:
-        """(hub kind, namespace) → (ServiceAccount node, potential) for the "pods" and "tokens" hubs."""
-        pods: dict[str, dict[str, bool]] = {}
-        for w in self.workloads:
+    def _hub_table(self, namespace: str) -> dict[str, list[tuple[str, bool]]]:
+        """Hub kind → (ServiceAccount node, potential) of one namespace for the "pods", "tokens" and
+        "ctl-RESOURCE" hubs (computed per namespace, when a search first enters one of its hubs)."""
+        found = self._hub_tables.get(namespace)
+        if found is not None:
+            return found
+        pods: dict[str, bool] = {}
+        controllers: dict[str, dict[str, bool]] = {}  # resource → SA → potential
+        for w in self.workloads_by_ns.get(namespace, ()):
             if w.carries_token:
                 # a Pod in the inputs runs; a controller's pods may not (yet)
                 potential = w.kind != "Pod" or self.sa_potential(w.namespace, w.service_account)
-                cur = pods.setdefault(w.namespace, {})
-                cur[w.service_account_id] = cur.get(w.service_account_id, True) and potential
-        controllers: dict[str, dict[str, dict[str, bool]]] = {}  # resource → ns → SA → potential
-        for w in self.workloads:
+                pods[w.service_account_id] = pods.get(w.service_account_id, True) and potential
             res = _CONTROLLER_RESOURCE.get(w.kind)
             if res:
-                controllers.setdefault(res, {}).setdefault(w.namespace, {})[w.service_account_id] = \
-                    self.sa_potential(w.namespace, w.service_account)
-        tokens: dict[str, dict[str, bool]] = {}
-        for ns, pairs in self.token_secrets.items():
-            for _, sa in pairs:
-                tokens.setdefault(ns, {})[node_id("ServiceAccount", sa, ns)] = self.sa_potential(ns, sa)
-        for sa in self.inventory.service_accounts:
-            if sa.secrets:
-                tokens.setdefault(sa.namespace, {}).setdefault(sa.id, True)  # Secret not in the inputs
-        out: dict[tuple[str, str], list[tuple[str, bool]]] = {}
-        tables = [("pods", pods), ("tokens", tokens), *((f"ctl-{res}", t) for res, t in controllers.items())]
-        for kind, table in tables:
-            for ns, targets in table.items():
-                out[(kind, ns)] = sorted(targets.items())
-        return out
+                controllers.setdefault(res, {})[w.service_account_id] = self.sa_potential(w.namespace, w.service_account)
+        tokens: dict[str, bool] = {}
+        for _, sa in self.token_secrets.get(namespace, ()):
+            tokens[node_id("ServiceAccount", sa, namespace)] = self.sa_potential(namespace, sa)
+        for sa_obj in self.sa_objects.get(namespace, ()):
+            if sa_obj.secrets:
+                tokens.setdefault(sa_obj.id, True)  # Secret not in the inputs
+        found = {kind: sorted(targets.items()) for kind, targets in
+                 (("pods", pods), ("tokens", tokens), *((f"ctl-{res}", t) for res, t in controllers.items()))
+                 if targets}
+        self._hub_tables[namespace] = found
+        return found
+
+    @cached_property
+    def _hub_tables(self) -> dict[str, dict[str, list[tuple[str, bool]]]]:
+        return {}
 
     @cached_property
     def _hub_namespaces(self) -> dict[str, list[str]]:
+        """Hub kind → the namespaces where it leads somewhere (for the every-namespace hubs)."""
+        candidates = set(self.workloads_by_ns) | set(self.token_secrets) | set(self.sa_objects)
         out: dict[str, list[str]] = {}
-        for kind, ns in sorted(self._hub_targets):
-            out.setdefault(kind, []).append(ns)
+        for ns in sorted(candidates):
+            for kind in self._hub_table(ns):
+                out.setdefault(kind, []).append(ns)
         return out
 
     def hub_targets(self, kind: str, namespace: str) -> list[tuple[str, bool]]:
@@ -456,7 +470,7 @@ class World:
             return [(hub(kind, ns), False) for ns in self._hub_namespaces.get(kind, ())]
         if kind == "sa":
             return list(self.service_accounts(namespace))
-        return self._hub_targets.get((kind, namespace), [])
+        return self._hub_table(namespace).get(kind, [])
 
     def service_accounts(self, namespace: str) -> Iterator[tuple[str, bool]]:
         """(node id, potential) of every ServiceAccount of a namespace: defined ones, then referenced ones."""
@@ -508,9 +522,10 @@ class TechniqueContext:
     def namespaces_beyond(self, verbs: Sequence[str], resource: str) -> list[str]:
         """``namespaces_where``, once the cluster-wide request for every name (``ANY_NAME``, namespace "")
         was refused: elsewhere only RoleBindings' rules can allow every name, and rules with resourceNames
-        only their names, so only the namespaces holding an object of one of those names are added."""
+        only their names; a RoleBinding's named rules apply in its own namespace (listed already), so only
+        the namespaces holding an object that a ClusterRoleBinding's named rule names are added."""
         out = [ns for ns in self.actor.namespaces if any(self.may(v, resource, ns) for v in verbs)]
-        names = self.actor.names_for(verbs, resource) if self.may_name(resource) else frozenset()
+        names = self.actor.names_for(verbs, resource, cluster_only=True) if self.may_name(resource) else frozenset()
         if names:
             known = set(out)
             index = self.world.name_namespaces
