@@ -46,9 +46,11 @@ def path_finding(path: EscalationPath, graph: EscalationGraph) -> Finding:
     # or ServiceAccount and act in every namespace (no graph search needed)
     pods = graph.token_carriers(path.source)
     identities = len(graph.subjects())
+    tokens = (f"; its token is mounted by {len(pods)} workload{'' if len(pods) == 1 else 's'}"
+              if path.source.startswith("ServiceAccount:") else "")
     evidence.append(Evidence(detail=(
         f"blast radius: through {node_text(path.sink)} it can become any identity ({identities} in the inputs) "
-        f"and controls every namespace; its token is mounted by {len(pods)} workload{'' if len(pods) == 1 else 's'}")))
+        f"and controls every namespace{tokens}")))
     route = " → ".join(node_text(n) for n in path.nodes)
     return Finding(
         rule=PATH_RULE_ID, title=_TITLE, severity=Severity.HIGH if path.potential else Severity.CRITICAL,
