@@ -192,3 +192,20 @@ def test_html_diagrams_through_a_renderer(cli, tmp_path, monkeypatch):
     assert r.code == 0
     page = target.read_text()
     assert '<div class="diagram"><svg' in page and "User:mallory" in page and 'href="#diagram-0"' in page
+
+
+def test_very_large_json_reports_are_written_compactly(monkeypatch) -> None:
+    # indented JSON goes through the slow pure-Python encoder: huge reports are one line, same data
+    import json
+    from pathlib import Path
+
+    from analyzer import Analysis
+    from analyzer.report import json_report, sarif
+    demo = Path(__file__).resolve().parent.parent / "sample_policies" / "demo-cluster"
+    report = Analysis.from_paths([str(demo)]).audit()
+    pretty = json_report.to_json(report)
+    assert "\n  " in pretty
+    monkeypatch.setattr(json_report, "PRETTY_UP_TO", 0)
+    compact = json_report.to_json(report)
+    assert compact.count("\n") == 1 and json.loads(compact) == json.loads(pretty)
+    assert sarif.to_sarif(report).count("\n") == 1

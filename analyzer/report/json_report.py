@@ -29,5 +29,17 @@ def to_dict(report: Report) -> dict[str, Any]:
     }
 
 
+# Above this many findings the report is written compactly: indented output goes through the json
+# module's pure-Python encoder, five times slower (a 200,000-object cluster gives 220,000 findings).
+PRETTY_UP_TO = 10_000
+
+
+def dumps(data: object, findings: int) -> str:
+    """JSON text of a report: indented for people, compact (one line) for very large reports."""
+    if findings <= PRETTY_UP_TO:
+        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
 def to_json(report: Report) -> str:
-    return json.dumps(to_dict(report), indent=2, ensure_ascii=False) + "\n"
+    return dumps(to_dict(report), len(report.findings))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from importlib import metadata
 from pathlib import Path, PurePosixPath
@@ -10,6 +9,7 @@ from typing import Any
 from urllib.parse import quote
 
 from ..model import Finding, Report, Severity, SourceRef
+from .json_report import dumps
 
 __all__ = ["to_sarif", "to_sarif_dict", "SARIF_SCHEMA"]
 
@@ -122,4 +122,4 @@ def to_sarif_dict(report: Report) -> dict[str, Any]:
 
 
 def to_sarif(report: Report) -> str:
-    return json.dumps(to_sarif_dict(report), indent=2, ensure_ascii=False) + "\n"
+    return dumps(to_sarif_dict(report), len(report.findings))
