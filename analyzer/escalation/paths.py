@@ -415,6 +415,7 @@ class EscalationGraph:
     def _path(self, g: nx.DiGraph, nodes: Sequence[str]) -> EscalationPath:
         return EscalationPath(source=nodes[0], sink=nodes[-1], steps=self._steps_along(g, nodes))
 
+    @gc_paused()
     def paths_from(self, source: str, *, user: UserInfo | None = None, to: str | None = None,
                    max_depth: int = DEFAULT_MAX_DEPTH, all_paths: bool = False) -> list[EscalationPath]:
         """Shortest path from ``source`` to each sink it reaches (or every simple path with ``all_paths``).
@@ -469,6 +470,7 @@ class EscalationGraph:
         """Workloads whose pods mount a token of ``source`` (a ServiceAccount), sorted."""
         return self.world.token_carriers.get(source, ())
 
+    @gc_paused()
     def blast_radius(self, source: str, *, user: UserInfo | None = None,
                      max_depth: int = DEFAULT_MAX_DEPTH) -> BlastRadius:
         """What ``source`` can become within ``max_depth`` steps: identities (with their hop count and
