@@ -28,7 +28,7 @@ from ..semantics import (
     resource_matches,
     verb_matches,
 )
-from ..semantics.power import ANY_NAME, HeldRules, RuleTokens, held_rules_of
+from ..semantics.power import ANY_NAME, HeldRules, RuleTokens, held_rules_of, per_role_set
 from ..workloads import Workload
 
 __all__ = ["Perm", "Reach", "Technique", "TechniqueContext", "Actor", "World", "ANY_NAME", "any_sa_hub",
@@ -140,12 +140,7 @@ class Actor:
     def _tokens_of(self, rule_sets: dict[int, tuple[PolicyRule, ...]]) -> RuleTokens:
         # shared per set of roles' rules: most actors have the same ClusterRoleBindings, and the same
         # roles in their namespaces
-        memo = self.index.derived_cache("rule_tokens")
-        key = frozenset(rule_sets)
-        found = memo.get(key)
-        if found is None:
-            found = memo[key] = RuleTokens(r for rules in rule_sets.values() for r in rules)
-        return found
+        return per_role_set(self.index, "rule_tokens", rule_sets, RuleTokens)
 
     @cached_property
     def _touch(self) -> tuple[bool, frozenset[str]]:
@@ -173,13 +168,9 @@ class Actor:
                             cluster.setdefault(id(rule), rule)
         return tuple(every.values()), tuple(cluster.values())
 
-    @property
-    def _named_rules(self) -> tuple[PolicyRule, ...]:
-        return self._named[0]
-
     @cached_property
     def _named_resources(self) -> frozenset[str]:
-        return frozenset(r for rule in self._named_rules for r in rule.resources)
+        return frozenset(r for rule in self._named[0] for r in rule.resources)
 
     def may_name(self, resource: str) -> bool:
         """Could a rule allow some names of ``resource`` but not every name (no false negatives)?

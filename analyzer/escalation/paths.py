@@ -190,7 +190,7 @@ class EscalationGraph:
     def _evaluate(self, actor: Actor) -> list[EscalationStep]:
         if SYSTEM_MASTERS in actor.user.groups:
             return [self._holds(actor, SINK_SYSTEM_MASTERS, None)]
-        # cluster-admin equivalent (what is_admin_equivalent asks): the end
+        # rights that amount to everything cluster-wide (``*`` on everything through a ClusterRoleBinding): the end
         everything = actor.grant(Request(verb="*", api_group="*", resource="*"))
         if everything is not None:
             return [self._holds(actor, SINK_CLUSTER_ADMIN, everything)]

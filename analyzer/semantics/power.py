@@ -1,8 +1,10 @@
-"""How much a user's rights amount to: admin equivalence, namespace admin, and a cheap "might allow" filter."""
+"""How much a user's rights amount to: namespace admin, the escalation check's covers per role set, and a cheap
+"might allow" filter."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TypeVar
 
 from ..model import PolicyRule, Request, Role, UserInfo
 from .authorizer import PolicyIndex
@@ -10,26 +12,16 @@ from .covers import RuleCoverage
 from .matching import rule_allows
 from .subjects import SYSTEM_MASTERS
 
-__all__ = ["is_admin_equivalent", "is_namespace_admin", "holds_all", "holds_rules", "held_rules", "held_rules_of",
-           "HeldRules",
-           "RuleTokens", "ANY_NAME"]
+__all__ = ["is_namespace_admin", "held_rules", "held_rules_of", "per_role_set", "HeldRules", "RuleTokens", "ANY_NAME"]
+
+T = TypeVar("T")
 
 # A name no object can have (':' is invalid in object names): a request for it is allowed only by
 # rules without resourceNames, i.e. by rules that allow every name.
 ANY_NAME = "rbac-analyzer:any-name"
 
 
-def _everything(namespace: str) -> Request:
-    return Request(verb="*", api_group="*", resource="*", namespace=namespace)
-
-
-def is_admin_equivalent(index: PolicyIndex, user: UserInfo) -> bool:
-    """Rights that amount to everything cluster-wide: ``system:masters``, or ``*`` verbs on ``*`` resources
-    in ``*`` groups through a ClusterRoleBinding (what the ``cluster-admin`` role grants; covering it
-    needs exactly that, since a requested ``*`` is only covered by an owner ``*``)."""
-    if SYSTEM_MASTERS in user.groups:
-        return True
-    return index.allows(user, _everything(""))
+_EVERYTHING = Request(verb="*", api_group="*", resource="*")
 
 
 class HeldRules:
@@ -56,8 +48,7 @@ class HeldRules:
         """``*``/``*``/``*`` (rule matching does not depend on the namespace: bindings decide where rules
         apply), or every permission of the ``admin`` ClusterRole."""
         if self._admin is None:
-            everything = _everything("")
-            self._admin = any(rule_allows(r, everything) for r in self.rules) or (
+            self._admin = any(rule_allows(r, _EVERYTHING) for r in self.rules) or (
                 admin is not None and bool(admin.rules) and self.holds(admin.rules))
         return self._admin
 
@@ -77,27 +68,19 @@ def held_rules_of(index: PolicyIndex, roles: Iterable[Role | None]) -> HeldRules
     for role in roles:
         if role is not None and role.rules:
             roles_by_id.setdefault(id(role.rules), role.rules)  # rules tuples live as long as the index
-    memo = index.derived_cache("held_rules")
-    key = frozenset(roles_by_id)
-    held = memo.get(key)
-    if held is None:
-        held = memo[key] = HeldRules([r for rules in roles_by_id.values() for r in rules])
-    return held
+    return per_role_set(index, "held_rules", roles_by_id, HeldRules)
 
 
-def holds_rules(index: PolicyIndex, user: UserInfo, namespace: str, rules: Sequence[PolicyRule]) -> bool:
-    """Does ``user`` already hold every permission of ``rules`` in ``namespace`` (the API server's
-    escalation check, ``ConfirmNoEscalation``)? ``system:masters`` holds everything.
-
-    >>> from analyzer.model import Inventory
-    >>> index = PolicyIndex(Inventory())
-    >>> holds_rules(index, UserInfo(username="alice"), "dev", [PolicyRule(verbs=("get",), api_groups=("",),
-    ...                                                                   resources=("pods",))])
-    False
-    """
-    if SYSTEM_MASTERS in user.groups:
-        return True
-    return held_rules(index, user, namespace).holds(rules)
+def per_role_set(index: PolicyIndex, name: str, rule_sets: Mapping[int, tuple[PolicyRule, ...]],
+                 build: Callable[[list[PolicyRule]], T]) -> T:
+    """``build(rules)`` over the union of some roles' rules (``id(rules)`` → rules), memoised on the index
+    per set of rules tuples under ``name``: what depends only on which roles apply is computed once."""
+    memo = index.derived_cache(name)
+    key = frozenset(rule_sets)
+    found = memo.get(key)
+    if found is None:
+        found = memo[key] = build([r for rules in rule_sets.values() for r in rules])
+    return found
 
 
 def is_namespace_admin(index: PolicyIndex, user: UserInfo, namespace: str) -> bool:
@@ -106,11 +89,6 @@ def is_namespace_admin(index: PolicyIndex, user: UserInfo, namespace: str) -> bo
     if SYSTEM_MASTERS in user.groups:
         return True
     return held_rules(index, user, namespace).amounts_to_admin(index.cluster_roles.get("admin"))
-
-
-def holds_all(owner_rules: Sequence[PolicyRule], servant_rules: Sequence[PolicyRule]) -> bool:
-    """``covers(...)[0]``, stopping at the first uncovered piece."""
-    return RuleCoverage(owner_rules).holds(servant_rules)
 
 
 class RuleTokens:
