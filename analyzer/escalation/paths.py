@@ -8,7 +8,6 @@ are collapsed out of the reported steps.
 
 from __future__ import annotations
 
-import heapq
 import logging
 from collections.abc import Sequence
 from dataclasses import replace
@@ -504,23 +503,11 @@ class EscalationGraph:
 
 
 def _cheapest(g: nx.DiGraph, source: str, max_depth: int) -> dict[str, tuple[int, bool]]:
-    """Every node within ``max_depth`` hops of ``source`` → (hops, potential) of its best path: fewest hops
-    (hub edges are free), then certain before potential. Dijkstra over that ordered cost: a step never
-    lowers it, and it keeps its order when both sides take the same step."""
-    best: dict[str, tuple[int, bool]] = {source: (0, False)}
-    heap: list[tuple[int, bool, str]] = [(0, False, source)]
-    done: set[str] = set()
-    while heap:
-        hops, potential, node = heapq.heappop(heap)
-        if node in done:
-            continue
-        done.add(node)
-        for target, data in g[node].items():
-            cost = (hops + data["hops"], potential or data["weight"] > data["hops"])
-            if cost[0] <= max_depth and cost < best.get(target, (max_depth + 1, True)):
-                best[target] = cost
-                heapq.heappush(heap, (*cost, target))
-    return best
+    """Every node within ``max_depth`` hops of ``source`` → (hops, potential) of its best path: the edge
+    weights (one per hop, ``_POTENTIAL`` more for a potential edge) make the lightest path the one with
+    the fewest hops and then the fewest potential steps, so the fractional part says whether it has any."""
+    lengths = nx.single_source_dijkstra_path_length(g, source, cutoff=max_depth + 0.5, weight="weight")
+    return {node: (int(d), d - int(d) > _POTENTIAL / 2) for node, d in lengths.items()}
 
 
 def _sink_order(sink: str) -> tuple[int, str]:
