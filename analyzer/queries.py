@@ -170,7 +170,8 @@ def near_misses(index: PolicyIndex, user: UserInfo, request: Request, *, limit: 
         if elsewhere:
             relevant.append(group.bindings)
         else:
-            relevant.append(group.by_namespace.get("", []) if url_request else
+            # ClusterRoleBindings, and the request's namespace's RoleBindings (a cluster-wide request: none)
+            relevant.append(group.by_namespace.get("", []) if url_request or not request.namespace else
                             [*group.by_namespace.get("", ()), *group.by_namespace.get(request.namespace, ())])
     merged = relevant[0] if len(relevant) == 1 else heapq.merge(*relevant, key=index.position)
     last = None
