@@ -174,3 +174,40 @@ def test_blast_radius_prefers_a_certain_way_to_an_identity() -> None:
             a.escalation.full_graph()
         br = a.blast_radius("ServiceAccount:dev/ci")
         assert ("ServiceAccount:dev/admin-sa", 1, False) in br.identities
+
+
+_RBAC = "rbac.authorization.k8s.io"
+_REWRITE_SELF = {"apiGroups": [_RBAC], "resources": ["roles"], "verbs": ["escalate", "update"],
+                 "resourceNames": ["self-edit"]}
+
+
+def _dev_policy(roles: dict[str, list[dict]], bound: dict[str, str]) -> Analysis:
+    objects: list[dict] = [{"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": sa, "namespace": "dev"}}
+                           for sa in sorted(set(bound.values()))]
+    for name, rules in roles.items():
+        objects.append({"apiVersion": f"{_RBAC}/v1", "kind": "Role", "metadata": {"name": name, "namespace": "dev"},
+                        "rules": rules})
+    for role, sa in bound.items():
+        objects.append({"apiVersion": f"{_RBAC}/v1", "kind": "RoleBinding",
+                        "metadata": {"name": role, "namespace": "dev"},
+                        "roleRef": {"apiGroup": _RBAC, "kind": "Role", "name": role},
+                        "subjects": [{"kind": "ServiceAccount", "name": sa, "namespace": "dev"}]})
+    return Analysis.from_objects(objects)
+
+
+def test_rewriting_a_namespace_role_bound_to_you() -> None:
+    # escalate + update on a Role (not a ClusterRole) bound to you: that namespace's admin
+    a = _dev_policy({"self-edit": [_REWRITE_SELF]}, {"self-edit": "worker"})
+    steps = a.escalation.successors("ServiceAccount:dev/worker")
+    assert [(s.technique, s.target) for s in steps] == [("ESC-ESCALATE", "namespace-admin:dev")]
+
+
+def test_binding_a_rewritable_role_you_already_hold_is_a_step() -> None:
+    # ci holds every rule of self-edit through its own role, but only once self-edit is bound to it may
+    # ci rewrite self-edit (escalate on a role bound to you): binding it gains something after all
+    ci_rules = [_REWRITE_SELF, {"apiGroups": [_RBAC], "resources": ["rolebindings"], "verbs": ["create"]},
+                {"apiGroups": [_RBAC], "resources": ["roles"], "verbs": ["bind"]}]
+    a = _dev_policy({"ci": ci_rules, "self-edit": [_REWRITE_SELF]}, {"ci": "ci"})
+    [path] = [p for p in a.escalation.paths_from("ServiceAccount:dev/ci") if p.sink == "namespace-admin:dev"]
+    assert [s.technique for s in path.steps] == ["ESC-BIND", "ESC-ESCALATE"]
+    assert path.steps[0].target.endswith("self-edit@dev")

@@ -32,7 +32,7 @@ from ..semantics.power import ANY_NAME, HeldRules, RuleTokens, held_rules_of, pe
 from ..workloads import Workload
 
 __all__ = ["Perm", "Reach", "Technique", "TechniqueContext", "Actor", "World", "ANY_NAME", "any_sa_hub",
-           "ALL_SA_HUB", "scope_sink", "hub", "HUB_PREFIX", "HUB_KINDS"]
+           "ALL_SA_HUB", "scope_sink", "may_rewrite_roles", "hub", "HUB_PREFIX", "HUB_KINDS"]
 
 # Hubs are graph nodes standing for a set of ServiceAccounts of a namespace ("*": of every namespace), so
 # a broad grant is one edge instead of one per target; paths collapse them away.
@@ -54,6 +54,12 @@ def hub(kind: str, namespace: str) -> str:
 def any_sa_hub(namespace: str) -> str:
     """Hub node meaning "any ServiceAccount of ``namespace``" ("" = of every namespace)."""
     return hub("sa", namespace)
+
+
+def may_rewrite_roles(role: Role) -> bool:
+    """Could ``role`` allow ``escalate`` on roles (a superset)? Bound to you, you could then rewrite it."""
+    return any(("escalate" in r.verbs or "*" in r.verbs) and any(x in ("*", "roles", "clusterroles") for x in r.resources)
+               for r in role.rules)
 
 
 def scope_sink(namespace: str) -> str:
@@ -114,6 +120,16 @@ class Actor:
     index: PolicyIndex
     user: UserInfo
     namespaces: tuple[str, ...] = ()  # where RoleBindings give it rights (besides cluster-wide)
+
+    @cached_property
+    def namespace_set(self) -> frozenset[str]:
+        """``namespaces`` as a set (ask once they are final)."""
+        return frozenset(self.namespaces)
+
+    @cached_property
+    def binding_ids(self) -> frozenset[int]:
+        """``id`` of every binding that applies to it."""
+        return frozenset(id(b) for b, _ in self.applying)
 
     @cached_property
     def applying(self) -> list[tuple[Binding, Subject]]:

@@ -89,6 +89,6 @@ IMPERSONATE_GROUP = Technique(
     id="ESC-IMPERSONATE-GROUP", title="Impersonate a group (together with a user or ServiceAccount)",
     requires=(Perm(verb="impersonate", resource="groups"), Perm(verb="impersonate", resource="users")),
     yields="membership of that group; system:masters is full control", short_reason="impersonate group",
-    find=_groups)
+    find=_groups, resources=frozenset({"serviceaccounts"}))  # the user may be a ServiceAccount
 
 TECHNIQUES = (IMPERSONATE_USER, IMPERSONATE_SA, IMPERSONATE_GROUP)

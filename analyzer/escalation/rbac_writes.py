@@ -6,7 +6,7 @@ from collections.abc import Iterator, Sequence
 
 from ..model import RBAC_GROUP, Binding, Grant, Role
 from ..model.paths import SCOPE_ALL_NAMESPACES, SCOPE_CLUSTER
-from .base import ANY_NAME, Perm, Reach, Technique, TechniqueContext, scope_sink
+from .base import ANY_NAME, Perm, Reach, Technique, TechniqueContext, may_rewrite_roles, scope_sink
 
 __all__ = ["BIND", "ESCALATE", "TECHNIQUES", "held_role_id"]
 
@@ -55,9 +55,15 @@ class _Binder:
 
 def _gains_nothing(ctx: TechniqueContext, role: Role, namespace: str) -> bool:
     """Does the actor already hold everything a binding of ``role`` in ``namespace`` ("": a
-    ClusterRoleBinding) would give? In a RoleBinding only resource rules apply (never URLs)."""
+    ClusterRoleBinding) would give? In a RoleBinding only resource rules apply (never URLs).
+
+    A role that may grant ``escalate`` on roles always gives something: once bound to you, you may
+    rewrite it (``_escalate``), which holding its rules through another role does not allow (unless
+    ``*`` on everything there already allows anything)."""
     rules = ctx.world.resource_rules(role) if namespace else role.rules
-    return ctx.actor.holds(rules, namespace)
+    if not ctx.actor.holds(rules, namespace):
+        return False
+    return not may_rewrite_roles(role) or ctx.actor.holds_every_resource(namespace)
 
 
 def _create(ctx: TechniqueContext) -> Iterator[Reach]:
@@ -179,13 +185,14 @@ BIND = Technique(
     id="ESC-BIND", title="Bind a role to yourself (write a (Cluster)RoleBinding with bind on the role)",
     requires=(Perm(verb="create", resource="rolebindings", api_group=RBAC_GROUP),
               Perm(verb="bind", resource="clusterroles", api_group=RBAC_GROUP)),
-    yields="that role, in the binding's scope", short_reason="bind role", find=_bind)
+    yields="that role, in the binding's scope", short_reason="bind role", find=_bind,
+    resources=frozenset({"roles", "clusterrolebindings"}))
 
 ESCALATE = Technique(
     id="ESC-ESCALATE", title="Write roles with escalate: any permission in that scope",
     requires=(Perm(verb="escalate", resource="clusterroles", api_group=RBAC_GROUP),
               Perm(verb="update", resource="clusterroles", api_group=RBAC_GROUP)),
     yields="anything in the scope (cluster-admin or namespace admin)", short_reason="escalate role",
-    find=_escalate)
+    find=_escalate, resources=frozenset({"roles", "rolebindings", "clusterrolebindings"}))
 
 TECHNIQUES = (BIND, ESCALATE)
