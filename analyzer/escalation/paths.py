@@ -15,7 +15,18 @@ from functools import cached_property
 
 import networkx as nx
 
-from ..model import Binding, Grant, Inventory, Request, RoleRef, Subject, UserInfo, node_id, parse_subject_id
+from ..model import (
+    Binding,
+    Grant,
+    Inventory,
+    Request,
+    Role,
+    RoleRef,
+    Subject,
+    UserInfo,
+    node_id,
+    parse_subject_id,
+)
 from ..model.paths import (
     CLUSTER_SINKS,
     NAMESPACE_ADMIN_PREFIX,
@@ -34,7 +45,7 @@ from ..runtime import gc_paused
 from ..semantics import SYSTEM_MASTERS, PolicyIndex, subject_as_user
 from ..semantics.power import ANY_NAME, RuleTokens
 from ..workloads import Workload
-from .base import HUB_PREFIX, Actor, Technique, TechniqueContext, World
+from .base import HUB_PREFIX, Actor, Technique, TechniqueContext, World, may_rewrite_roles
 
 __all__ = ["EscalationGraph", "HOLDS", "is_system_subject", "DEFAULT_MAX_DEPTH"]
 
@@ -84,6 +95,10 @@ class EscalationGraph:
         self._by_key: dict[tuple, list[EscalationStep]] = {}
         self._probes: dict[str, Actor | None] = {}
         self._full: nx.DiGraph | None = None
+        self._flags: dict[int, tuple[tuple, bool, bool]] = {}  # see _role_flags
+        # one subject's searches skip identities the source (or their parent) dominates; False compares
+        # every identity (the tests check both give the same paths and blast radii)
+        self.prune_dominated = True
 
     # -- who acts ----------------------------------------------------------------------------------
     @cached_property
@@ -155,7 +170,8 @@ class EscalationGraph:
         return actor
 
     # -- edges -------------------------------------------------------------------------------------
-    def successors(self, node: str) -> list[EscalationStep]:
+    def successors(self, node: str, actor: Actor | None = None) -> list[EscalationStep]:
+        """The steps out of ``node`` (cached); ``actor``: its Actor when the caller already has it."""
         cached = self._succ.get(node)
         if cached is not None:
             return cached
@@ -166,15 +182,18 @@ class EscalationGraph:
         elif is_sink(node):
             out = []
         else:
-            actor = self.actor_for(node)
+            actor = actor or self.actor_for(node)
             out = self.steps_of(actor) if actor is not None else []
         self._succ[node] = out
         return out
 
+    def _key(self, actor: Actor) -> tuple:
+        return (id(actor.index), tuple(sorted(id(b) for b, _ in actor.applying)), SYSTEM_MASTERS in actor.user.groups,
+                actor.node if actor.index is not self.index else "")
+
     def steps_of(self, actor: Actor) -> list[EscalationStep]:
         """Every step an actor can take, cached per set of bindings that apply to it."""
-        key = (id(actor.index), tuple(sorted(id(b) for b, _ in actor.applying)), SYSTEM_MASTERS in actor.user.groups,
-               actor.node if actor.index is not self.index else "")
+        key = self._key(actor)
         steps = self._by_key.get(key)
         if steps is None:
             steps = self._evaluate(actor)  # its steps start at actor.node
@@ -186,7 +205,8 @@ class EscalationGraph:
     def _holds(self, actor: Actor, sink: str, grant: Grant | None) -> EscalationStep:
         return EscalationStep(technique=HOLDS, source=actor.node, target=sink, reason="holds", grant=grant)
 
-    def _evaluate(self, actor: Actor) -> list[EscalationStep]:
+    def _evaluate(self, actor: Actor, only: frozenset[str] | None = None) -> list[EscalationStep]:
+        """Its steps; ``only``: just the techniques asking about one of these resources (and what it holds)."""
         if SYSTEM_MASTERS in actor.user.groups:
             return [self._holds(actor, SINK_SYSTEM_MASTERS, None)]
         # rights that amount to everything cluster-wide (``*`` on everything through a ClusterRoleBinding): the end
@@ -207,7 +227,7 @@ class EscalationGraph:
         ctx = TechniqueContext(actor=actor, world=self.world)
         seen: set[tuple[str, str]] = set()
         for t in self.techniques:
-            if not actor.may_touch(t.touches):
+            if not actor.may_touch(t.touches) or (only is not None and not _asks_about(t.touches, only)):
                 continue
             for reach in t.find(ctx):
                 if (t.id, reach.target) in seen:
@@ -259,16 +279,65 @@ class EscalationGraph:
             return not _is_identity(node) and not is_sink(node) and not _is_hub(node)  # held roles: ask
         return any(node_id("Group", g) in top for g in groups)
 
+    @cached_property
+    def _top_sa_namespaces(self) -> frozenset[str] | None:
+        """Namespaces with a ServiceAccount that ``_maybe_top`` lets through (None: every namespace)."""
+        top = self.top_holders
+        if any(node_id("Group", g) in top for g in ("system:serviceaccounts", "system:authenticated")):
+            return None
+        out = {n[len("ServiceAccount:"):].partition("/")[0] for n in top if n.startswith("ServiceAccount:")}
+        prefix = "Group:system:serviceaccounts:"
+        out.update(n[len(prefix):] for n in top if n.startswith(prefix))
+        return frozenset(out)
+
+    def _hub_maybe_top(self, node: str) -> bool:
+        """Might a hub lead (only hubs and ServiceAccounts lie behind it) to an identity ``_maybe_top`` admits?"""
+        namespaces = self._top_sa_namespaces
+        if namespaces is None:
+            return True
+        ns = node.rpartition(":")[2]
+        return bool(namespaces) if ns == "*" else ns in namespaces
+
     def explore(self, source: str, first_steps: list[EscalationStep] | None = None,
-                max_depth: int = DEFAULT_MAX_DEPTH, stop_at: frozenset[str] = frozenset()) -> nx.DiGraph:
+                max_depth: int = DEFAULT_MAX_DEPTH, stop_at: frozenset[str] = frozenset(), *,
+                source_actor: Actor | None = None, prune: bool = True) -> nx.DiGraph:
         """The part of the graph reachable from ``source`` within ``max_depth`` hops, level by level
         (hubs cost nothing). With ``stop_at``, the search ends at the first level holding one of those sinks.
+
+        ``prune``: an identity whose rights the source or the identity that reached it already has
+        (``_beyond`` is empty) is not expanded, and one with a few rights more is asked only about what
+        those can add: everything else it leads to is reached sooner through them, so shortest paths
+        and the blast radius are unchanged (not every simple path, though).
+        ``source_actor``: the Actor ``first_steps`` came from (``--as``).
         """
         g = nx.DiGraph()
         g.add_node(source)
         seen: set[str] = {source}
         frontier = [source]
         level = 0
+        actors_of: dict[str, Actor | None] = {}
+        if source_actor is not None:
+            actors_of[source] = source_actor
+        holders_checked: set[str] = set()  # nodes ``_holder_behind`` already looked behind (in vain)
+        parent: dict[str, str] = {}  # node -> the identity whose step reached it first (hubs see through)
+        settled: set[str] = set()  # identities whose successors are in ``g`` or reached sooner elsewhere
+
+        def actor_of(node: str) -> Actor | None:
+            if node not in actors_of:
+                actors_of[node] = self.actor_for(node)
+            return actors_of[node]
+
+        def beyond_known(node: str, x: Actor) -> frozenset[str] | None:
+            """Resources of the rights ``x`` has beyond the source's or its parent's (None: compare all)."""
+            best: frozenset[str] | None = None
+            p = parent.get(node)
+            for d_node in (source,) if p == source else (source, p):
+                if d_node is not None and d_node in settled and d_node != node:
+                    d = actor_of(d_node)
+                    extra = self._beyond(d, x) if d is not None else None
+                    if extra is not None and (best is None or len(extra) < len(best)):
+                        best = extra
+            return best
         while frontier:
             # hubs stand for their targets at the same level; their edges are added once we know
             # the search goes on (a cluster-wide hub can stand for every ServiceAccount)
@@ -284,6 +353,8 @@ class EscalationGraph:
                             seen.add(step.target)
                             hub_steps[step.target] = step
                             frontier.append(step.target)
+                            if node in parent:
+                                parent[step.target] = parent[node]
                         else:
                             hub_to_seen.append(step)
             actors = [n for n in frontier if not _is_hub(n) and not is_sink(n)]
@@ -314,22 +385,80 @@ class EscalationGraph:
             for node in actors:
                 if holder_found and not self._maybe_direct(node):
                     continue
-                steps = first_steps if (node == source and first_steps is not None) else self.successors(node)
+                if node == source and first_steps is not None:
+                    steps = first_steps
+                elif node in self._succ or not prune or node == source or _is_hub(node):
+                    steps = self.successors(node)
+                elif (x := actor_of(node)) is None:
+                    steps = []
+                else:
+                    extra = beyond_known(node, x)
+                    if extra is not None and not extra:
+                        settled.add(node)  # dominated: all it can do is reached sooner
+                        continue
+                    if extra is None or self._key(x) in self._by_key:
+                        steps = self.successors(node, x)
+                    else:  # only what its extra rights can add (not cached: not all its steps)
+                        steps = [st for st in self._evaluate(x, extra) if st.target != node]
+                settled.add(node)
                 for step in steps:
                     self._add(g, step)
                     if step.target not in seen:
                         seen.add(step.target)
                         nxt.append(step.target)
+                        parent[step.target] = node
                 if stop_at and level + 1 < max_depth:
                     if any(step.target in stop_at for step in steps):
                         return g
-                    if not holder_found and self._holder_behind(g, steps, stop_at):
+                    if not holder_found and self._holder_behind(g, steps, stop_at, holders_checked):
                         holder_found = True
             if holder_found:
                 max_depth = min(max_depth, level + 2)
             frontier = nxt
             level += 1
         return g
+
+    def _beyond(self, d: Actor, x: Actor) -> frozenset[str] | None:
+        """The resources of ``x``'s roles that ``d`` does not hold; empty: ``d`` dominates ``x`` (every
+        step ``x`` can take ``d`` can take too); None: they cannot be compared this way.
+
+        Techniques only ask for rights, in the cluster scope and in the namespaces of the actor's
+        RoleBindings, and taking more rights never removes a step; so where ``d`` holds a role of ``x``
+        in that role's binding scope (the API server's ``covers``) and has RoleBindings wherever ``x``
+        has, only techniques asking about the resources of the other roles can give ``x`` a step ``d``
+        lacks. Two techniques also look at which roles are bound to the actor, not only at its rights:
+        rewriting a role bound to you (``escalate``: so such roles of ``x`` must be bound to ``d`` too),
+        and ``namespace-admin:NS`` held through a role bound in NS (so ``x`` may not write RoleBindings
+        beyond its own namespaces, where ``d`` has RoleBindings too).
+        """
+        if SYSTEM_MASTERS in d.user.groups:
+            return frozenset()
+        if SYSTEM_MASTERS in x.user.groups or (x.namespaces and not x.namespace_set <= d.namespace_set):
+            return None
+        out: set[str] = set()
+        for b, _ in x.applying:
+            role = x.index.role_for(b)
+            if role is None or not role.rules:
+                continue
+            writes_bindings, rewrites = self._role_flags(role)
+            if (writes_bindings and b.kind == "ClusterRoleBinding") or (rewrites and id(b) not in d.binding_ids):
+                return None
+            if b.kind == "ClusterRoleBinding":
+                rules, scope = role.rules, ""
+            else:
+                rules, scope = self.world.resource_rules(role), b.namespace
+            if not d.holds(rules, scope):
+                out.update(r for rule in rules for r in rule.resources)
+        return frozenset(out)
+
+    def _role_flags(self, role: Role) -> tuple[bool, bool]:
+        """(may it allow writing RoleBindings, may it allow rewriting roles), a superset; per rules."""
+        hit = self._flags.get(id(role.rules))
+        if hit is None or hit[0] is not role.rules:
+            t = RuleTokens(role.rules)
+            writes = any(t.may_allow(v, "rolebindings") for v in ("create", "update", "patch"))
+            hit = self._flags[id(role.rules)] = (role.rules, writes, may_rewrite_roles(role))
+        return hit[1], hit[2]
 
     @cached_property
     def direct_candidates(self) -> frozenset[str]:
@@ -356,19 +485,22 @@ class EscalationGraph:
             groups = ("system:authenticated",)
         return any(node_id("Group", g) in cand for g in groups)
 
-    def _holder_behind(self, g: nx.DiGraph, steps: list[EscalationStep], stop_at: frozenset[str]) -> bool:
-        """Does one of ``steps`` reach (through hubs) an identity that holds a stop sink? Adds those edges."""
+    def _holder_behind(self, g: nx.DiGraph, steps: list[EscalationStep], stop_at: frozenset[str],
+                       seen: set[str]) -> bool:
+        """Does one of ``steps`` reach (through hubs) an identity that holds a stop sink? Adds those edges.
+
+        ``seen``: nodes already looked behind by earlier calls (which found nothing), updated."""
         todo = [s.target for s in steps]
-        seen: set[str] = set()
         while todo:
             node = todo.pop()
             if node in seen:
                 continue
             seen.add(node)
             if _is_hub(node):
-                for step in self.successors(node):
-                    self._add(g, step)
-                    todo.append(step.target)
+                if self._hub_maybe_top(node):
+                    for step in self.successors(node):
+                        self._add(g, step)
+                        todo.append(step.target)
             elif not is_sink(node) and self._maybe_top(node):
                 for step in self.successors(node):
                     if step.target in stop_at:
@@ -421,10 +553,12 @@ class EscalationGraph:
 
         ``user`` overrides the identity ``source`` stands for (e.g. ``--as alice --as-group dev``).
         """
-        first = self.steps_of(self.actor_for(source, user)) if user is not None else None  # type: ignore[arg-type]
+        source_actor = self.actor_for(source, user) if user is not None else None
+        first = self.steps_of(source_actor) if source_actor is not None else None
         # without --to, cluster-wide control makes the lesser sinks redundant: stop looking past it
         stop = frozenset() if (to is not None or all_paths) else frozenset({SINK_CLUSTER_ADMIN, SINK_SYSTEM_MASTERS})
-        g = self.explore(source, first, max_depth, stop)
+        g = self.explore(source, first, max_depth, stop, source_actor=source_actor,
+                         prune=self.prune_dominated and not all_paths)
         sinks = sorted(n for n in g if is_sink(n) and (to is None or n == to))
         out: list[EscalationPath] = []
         if all_paths:
@@ -480,8 +614,9 @@ class EscalationGraph:
         if user is None and self._full is not None and source in self._full:
             g = self._full
         else:
-            first = self.steps_of(self.actor_for(source, user)) if user is not None else None  # type: ignore[arg-type]
-            g = self.explore(source, first, max_depth)
+            source_actor = self.actor_for(source, user) if user is not None else None
+            first = self.steps_of(source_actor) if source_actor is not None else None
+            g = self.explore(source, first, max_depth, source_actor=source_actor, prune=self.prune_dominated)
         reach = _cheapest(g, source, max_depth)
         identities: list[tuple[str, int, bool]] = []
         sinks: list[str] = []
@@ -500,6 +635,13 @@ class EscalationGraph:
         identities.sort(key=lambda t: (t[1], t[2], t[0]))
         return BlastRadius(subject=source, identities=tuple(identities), namespaces=tuple(namespaces),
                            sinks=tuple(sorted(sinks, key=_sink_order)), pods=tuple(pods))
+
+
+def _asks_about(touches: frozenset[str], resources: frozenset[str]) -> bool:
+    """Could rules on ``resources`` answer a technique asking about ``touches`` (``*``, ``*/sub`` match)?"""
+    if not touches.isdisjoint(resources):
+        return True
+    return any(r == "*" or (r.startswith("*/") and any(t.endswith(r[1:]) for t in touches)) for r in resources)
 
 
 def _cheapest(g: nx.DiGraph, source: str, max_depth: int) -> dict[str, tuple[int, bool]]:
