@@ -116,13 +116,17 @@ def _update(ctx: TechniqueContext) -> Iterator[Reach]:
             namespaces = ctx.namespaces_beyond(verbs, "rolebindings")
         for ns in namespaces:
             found.extend(_updatable(ctx, "rolebindings", ns, index.role_bindings.get(ns, ())))
+    binders: dict[str, _Binder] = {}  # one per scope: the bind grant for any name is asked once there
     for b, ug in found:
         role = index.role_for(b)
         if role is None or not role.rules:
             continue
         ns = b.namespace if b.kind == "RoleBinding" else ""
-        bg = _bind_grant(ctx, role, ns)
-        if bg is not None and not _gains_nothing(ctx, role, ns):
+        binder = binders.get(ns)
+        if binder is None:
+            binder = binders[ns] = _Binder(ctx, ns, ns)
+        bg = binder.grant(role)
+        if bg is not None:
             yield Reach(target=held_role_id(role, ns or SCOPE_CLUSTER), grant=bg,
                         detail=f"update {b.kind} {b.namespace + '/' if b.namespace else ''}{b.name} ({ug.describe()})")
 
