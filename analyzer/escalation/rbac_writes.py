@@ -40,8 +40,8 @@ class _Binder:
         if not role.rules:
             return None
         res = _res(role)
-        if not self.ctx.may_name(res):
-            # no rule names single roles: the grant for any name is the grant for each name
+        if not self.ctx.may_name(res) or role.name not in self.ctx.names(("bind",), res):
+            # no rule names this role: the grant for any name is the grant for it (same rules allow both)
             if res not in self._any:
                 self._any[res] = self.ctx.grant("bind", res, api_group=RBAC_GROUP, namespace=self.namespace,
                                                 name=ANY_NAME)
