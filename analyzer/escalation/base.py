@@ -257,10 +257,18 @@ class Actor:
         order, with the subject that matched and the role (bindings to missing roles left out)."""
         found = self._bound.get(namespace)
         if found is None:
-            found = self._bound[namespace] = [
-                (b, s, role) for b, s in self.index.bindings_applying(self.user, namespace)
-                if (role := self.index.role_for(b)) is not None]
+            if namespace and namespace not in self.rolebinding_namespaces:
+                found = self.bound("")  # no RoleBinding of it there: the ClusterRoleBindings alone
+            else:
+                found = [(b, s, role) for b, s in self.index.bindings_applying(self.user, namespace)
+                         if (role := self.index.role_for(b)) is not None]
+            self._bound[namespace] = found
         return found
+
+    @cached_property
+    def rolebinding_namespaces(self) -> frozenset[str]:
+        """The namespaces of the RoleBindings that apply to it."""
+        return frozenset(b.namespace for b, _ in self.applying if b.kind == "RoleBinding")
 
     @cached_property
     def _bound(self) -> dict[str, list[tuple[Binding, Subject, Role]]]:

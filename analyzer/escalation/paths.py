@@ -137,7 +137,7 @@ class EscalationGraph:
         if user is None:
             user = subject_as_user(parse_subject_id(node))
         actor = Actor(node=node, index=self.index, user=user)
-        actor.namespaces = tuple(sorted({b.namespace for b, _ in actor.applying if b.kind == "RoleBinding"}))
+        actor.namespaces = tuple(sorted(actor.rolebinding_namespaces))
         return actor
 
     def _held_role(self, node: str) -> Actor | None:
