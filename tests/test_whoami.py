@@ -312,3 +312,31 @@ def test_whoami_allow_exec_runs_the_plugin(cli, world):
     doc = json.loads(ok.out)
     assert doc["status"]["userInfo"]["username"] == "system:serviceaccount:ci:exec-runner"
     assert doc["analysis"]["credentialType"] == "serviceaccount-token" and "exec-plugin" in doc["analysis"]["problems"]
+
+
+def test_commands_asking_as_a_credential_take_the_servers_authentication_settings(cli, tmp_path):
+    # an OIDC token says who it is only with the API server's claim settings: can-i, paths and render take
+    # the same flags as whoami
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("""
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: sre-view, namespace: ops}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}
+subjects: [{apiGroup: rbac.authorization.k8s.io, kind: Group, name: sre}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: view}
+rules: [{apiGroups: [""], resources: [pods], verbs: [get, list]}]
+""")
+    token = str(FIX / "tokens" / "oidc-jane.jwt")
+    claims = ("--oidc-username-claim", "email", "--oidc-groups-claim", "groups")
+    unknown = cli("can-i", "get", "pods", "-n", "ops", "--token", token, "-f", str(policy))
+    assert unknown.code == 2 and "--oidc-username-claim" in unknown.err
+    yes = cli("can-i", "get", "pods", "-n", "ops", "--token", token, *claims, "-f", str(policy))
+    assert (yes.code, yes.out.splitlines()[0]) == (0, "yes") and "asked as jane@example.com (groups: platform-team, sre" in yes.out
+    no = cli("can-i", "delete", "pods", "-n", "ops", "--token", token, *claims, "-f", str(policy))
+    assert (no.code, no.out.splitlines()[0]) == (1, "no")
+    paths = cli("paths", "--token", token, *claims, "-f", str(policy), "-o", "json")
+    assert paths.code == 0 and json.loads(paths.out) == {"paths": []}

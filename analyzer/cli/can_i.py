@@ -13,6 +13,7 @@ from .common import (
     EXIT_OK,
     Printer,
     add_as_options,
+    add_authenticator_options,
     add_input_options,
     add_namespace_options,
     add_output_option,
@@ -65,6 +66,7 @@ def _common(p: argparse.ArgumentParser) -> None:
     add_input_options(p)
     add_namespace_options(p)
     add_as_options(p)
+    add_authenticator_options(p)  # who a --token/--cert/--kubeconfig credential is
     add_output_option(p, ["text", "json", "yaml"], "text")
     p.add_argument("-v", "--verbose", action="count", default=0, help="list every load notice")
 

@@ -11,6 +11,7 @@ from .common import (
     EXIT_OK,
     Printer,
     add_as_options,
+    add_authenticator_options,
     add_input_options,
     add_output_option,
     asker,
@@ -47,6 +48,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="identities it can become, namespaces it controls, pods carrying its token")
     add_input_options(p)
     add_as_options(p)
+    add_authenticator_options(p)  # who a --token/--cert/--kubeconfig credential is
     add_output_option(p, ["text", "json", "yaml", "dot", "svg"], "text")
     p.add_argument("-v", "--verbose", action="count", default=0, help="list every load notice")
     p.set_defaults(func=run)

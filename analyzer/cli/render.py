@@ -12,6 +12,7 @@ from ..render.dot import GRAPHVIZ_FORMATS, pipe
 from .common import (
     EXIT_OK,
     add_as_options,
+    add_authenticator_options,
     add_input_options,
     add_namespace_options,
     asker,
@@ -46,6 +47,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                       help="who can do VERB on TYPE[/NAME] (or a /url); with -n/-A, --subresource, --api-group")
     excl.add_argument("--namespace-view", default=None, metavar="NS", help="everything bound in namespace NS")
     add_as_options(p)
+    add_authenticator_options(p)  # who a --token/--cert/--kubeconfig credential is
     add_namespace_options(p)
     p.add_argument("--subresource", default="", metavar="S", help="--who-can: subresource, e.g. exec, log")
     p.add_argument("--api-group", default=None, metavar="G", help="--who-can: API group; TYPE taken literally")
