@@ -315,29 +315,8 @@ class EscalationGraph:
         seen: set[str] = {source}
         frontier = [source]
         level = 0
-        actors_of: dict[str, Actor | None] = {}
-        if source_actor is not None:
-            actors_of[source] = source_actor
         holders_checked: set[str] = set()  # nodes ``_holder_behind`` already looked behind (in vain)
-        parent: dict[str, str] = {}  # node -> the identity whose step reached it first (hubs see through)
-        settled: set[str] = set()  # identities whose successors are in ``g`` or reached sooner elsewhere
-
-        def actor_of(node: str) -> Actor | None:
-            if node not in actors_of:
-                actors_of[node] = self.actor_for(node)
-            return actors_of[node]
-
-        def beyond_known(node: str, x: Actor) -> frozenset[str] | None:
-            """Resources of the rights ``x`` has beyond the source's or its parent's (None: compare all)."""
-            best: frozenset[str] | None = None
-            p = parent.get(node)
-            for d_node in (source,) if p == source else (source, p):
-                if d_node is not None and d_node in settled and d_node != node:
-                    d = actor_of(d_node)
-                    extra = self._beyond(d, x) if d is not None else None
-                    if extra is not None and (best is None or len(extra) < len(best)):
-                        best = extra
-            return best
+        pruner = _Pruner(self, source, source_actor) if prune else None
         while frontier:
             # hubs stand for their targets at the same level; their edges are added once we know
             # the search goes on (a cluster-wide hub can stand for every ServiceAccount)
@@ -353,8 +332,8 @@ class EscalationGraph:
                             seen.add(step.target)
                             hub_steps[step.target] = step
                             frontier.append(step.target)
-                            if node in parent:
-                                parent[step.target] = parent[node]
+                            if pruner is not None:
+                                pruner.reached(step.target, node)
                         else:
                             hub_to_seen.append(step)
             actors = [n for n in frontier if not _is_hub(n) and not is_sink(n)]
@@ -387,26 +366,20 @@ class EscalationGraph:
                     continue
                 if node == source and first_steps is not None:
                     steps = first_steps
-                elif node in self._succ or not prune or node == source or _is_hub(node):
+                elif pruner is None or node == source:
                     steps = self.successors(node)
-                elif (x := actor_of(node)) is None:
-                    steps = []
                 else:
-                    extra = beyond_known(node, x)
-                    if extra is not None and not extra:
-                        settled.add(node)  # dominated: all it can do is reached sooner
-                        continue
-                    if extra is None or self._key(x) in self._by_key:
-                        steps = self.successors(node, x)
-                    else:  # only what its extra rights can add (not cached: not all its steps)
-                        steps = [st for st in self._evaluate(x, extra) if st.target != node]
-                settled.add(node)
+                    found = pruner.steps(node)
+                    if found is None:
+                        continue  # dominated: all it can do is reached sooner
+                    steps = found
                 for step in steps:
                     self._add(g, step)
                     if step.target not in seen:
                         seen.add(step.target)
                         nxt.append(step.target)
-                        parent[step.target] = node
+                        if pruner is not None:
+                            pruner.reached(step.target, node)
                 if stop_at and level + 1 < max_depth:
                     if any(step.target in stop_at for step in steps):
                         return g
@@ -635,6 +608,66 @@ class EscalationGraph:
         identities.sort(key=lambda t: (t[1], t[2], t[0]))
         return BlastRadius(subject=source, identities=tuple(identities), namespaces=tuple(namespaces),
                            sinks=tuple(sorted(sinks, key=_sink_order)), pods=tuple(pods))
+
+
+class _Pruner:
+    """What one search from ``source`` may skip (``EscalationGraph.explore`` with ``prune``).
+
+    An identity is compared with the source and with the identity whose step first reached it (both
+    expanded at an earlier level, or themselves dominated by one that was): dominated, it is not
+    expanded; with a few roles more, only the techniques asking about those roles' resources run.
+    """
+
+    def __init__(self, graph: EscalationGraph, source: str, source_actor: Actor | None) -> None:
+        self.graph = graph
+        self.source = source
+        self.actors: dict[str, Actor | None] = {source: source_actor} if source_actor is not None else {}
+        self.parent: dict[str, str] = {}  # node -> the identity whose step reached it first (hubs see through)
+        self.settled: set[str] = {source}  # expanded, or dominated by an identity that was
+
+    def reached(self, target: str, by: str) -> None:
+        """``target`` entered the search through ``by`` (an identity, or a hub standing for one)."""
+        if _is_hub(by):
+            found = self.parent.get(by)
+            if found is None:
+                return
+            by = found
+        self.parent.setdefault(target, by)
+
+    def _actor(self, node: str) -> Actor | None:
+        if node not in self.actors:
+            self.actors[node] = self.graph.actor_for(node)
+        return self.actors[node]
+
+    def steps(self, node: str) -> list[EscalationStep] | None:
+        """The steps of ``node`` the search needs; None when it is dominated."""
+        g = self.graph
+        if node in g._succ:
+            self.settled.add(node)
+            return g.successors(node)
+        x = self._actor(node)
+        if x is None:
+            return []
+        extra = self._beyond_known(node, x)
+        self.settled.add(node)
+        if extra is not None and not extra:
+            return None
+        if extra is None or g._key(x) in g._by_key:
+            return g.successors(node, x)
+        # only what its extra rights can add (not cached: not all its steps)
+        return [st for st in g._evaluate(x, extra) if st.target != node]
+
+    def _beyond_known(self, node: str, x: Actor) -> frozenset[str] | None:
+        """The resources of ``x``'s roles beyond the source's or its parent's (None: compare all of them)."""
+        best: frozenset[str] | None = None
+        p = self.parent.get(node)
+        for d_node in (self.source,) if p in (None, self.source) else (self.source, p):
+            if d_node in self.settled and d_node != node:
+                d = self._actor(d_node)
+                extra = self.graph._beyond(d, x) if d is not None else None
+                if extra is not None and (best is None or len(extra) < len(best)):
+                    best = extra
+        return best
 
 
 def _asks_about(touches: frozenset[str], resources: frozenset[str]) -> bool:
