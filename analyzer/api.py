@@ -470,9 +470,12 @@ class Analysis:
         node, user = self._source(subject)
         return self.escalation.paths_from(node, user=user, to=to, max_depth=max_depth, all_paths=all_paths)
 
-    def all_paths(self, *, to: str | None = None, max_depth: int = 6) -> list[EscalationPath]:
-        """Every non-system subject's shortest paths to the sinks it reaches, ranked by hop count."""
-        return self.escalation.all_paths(to=to, max_depth=max_depth)
+    def all_paths(self, *, to: str | None = None, max_depth: int = 6,
+                  on_progress: Progress | None = None) -> list[EscalationPath]:
+        """Every non-system subject's shortest paths to the sinks it reaches, ranked by hop count.
+
+        ``on_progress(stage, done, total)`` hears how many subjects were visited (large policies take seconds)."""
+        return self.escalation.all_paths(to=to, max_depth=max_depth, on_progress=on_progress)
 
     def blast_radius(self, subject: str | Subject | UserInfo, *, max_depth: int = 6) -> BlastRadius:
         """Identities a subject can become, namespaces it controls, pods carrying its token."""

@@ -211,3 +211,16 @@ def test_binding_a_rewritable_role_you_already_hold_is_a_step() -> None:
     [path] = [p for p in a.escalation.paths_from("ServiceAccount:dev/ci") if p.sink == "namespace-admin:dev"]
     assert [s.technique for s in path.steps] == ["ESC-BIND", "ESC-ESCALATE"]
     assert path.steps[0].target.endswith("self-edit@dev")
+
+
+def test_every_subjects_paths_report_progress() -> None:
+    # `paths` without a subject builds the whole graph: seconds on large policies, so it reports progress
+    demo = Path(__file__).resolve().parent.parent / "sample_policies" / "demo-cluster"
+    a = Analysis.from_paths([str(demo)])
+    seen: list[tuple[str, int, int]] = []
+    paths = a.all_paths(on_progress=lambda *args: seen.append(args))
+    total = len(a.escalation.subjects())
+    assert paths and seen and seen[-1] == ("escalation graph", total, total)
+    assert [d for _, d, _ in seen] == sorted({d for _, d, _ in seen})  # increasing, each count once
+    again: list[tuple[str, int, int]] = []
+    assert a.all_paths(on_progress=lambda *args: again.append(args)) == paths and again == []  # cached graph

@@ -17,6 +17,7 @@ from .common import (
     asker,
     dump,
     load_analysis,
+    progress_printer,
     report_load_problems,
 )
 
@@ -84,7 +85,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             raise UsageError("--blast-radius needs a SUBJECT (or --as)")
         return _blast(a.blast_radius(source, max_depth=args.max_depth), args, out)
     if source is None:
-        paths = a.all_paths(to=args.to, max_depth=args.max_depth)
+        paths = a.all_paths(to=args.to, max_depth=args.max_depth, on_progress=progress_printer())
     else:
         paths = a.paths_from(source, to=args.to, max_depth=args.max_depth, all_paths=args.all_paths)
     if args.output in ("json", "yaml"):

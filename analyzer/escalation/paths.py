@@ -9,7 +9,7 @@ are collapsed out of the reported steps.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from functools import cached_property
 
@@ -482,19 +482,27 @@ class EscalationGraph:
         return False
 
     @gc_paused()
-    def full_graph(self) -> nx.DiGraph:
-        """Every edge reachable from every subject of the inputs (cached)."""
+    def full_graph(self, on_progress: Callable[[str, int, int], None] | None = None) -> nx.DiGraph:
+        """Every edge reachable from every subject of the inputs (cached).
+
+        ``on_progress(stage, done, total)``: how many subjects have been visited, about every percent."""
         if self._full is not None:
             return self._full
         g = nx.DiGraph()
         seen: set[str] = set()
         todo = list(self.subjects())
         g.add_nodes_from(todo)
+        subjects, total, done, shown = set(todo), len(todo), 0, -1
         while todo:
             node = todo.pop()
             if node in seen:
                 continue
             seen.add(node)
+            if on_progress is not None and node in subjects:
+                done += 1
+                if done * 100 // total != shown or done == total:
+                    shown = done * 100 // total
+                    on_progress("escalation graph", done, total)
             for step in self.successors(node):
                 self._add(g, step)
                 if step.target not in seen:
@@ -549,10 +557,12 @@ class EscalationGraph:
         return _rank(out)
 
     @gc_paused()
-    def all_paths(self, *, to: str | None = None, max_depth: int = DEFAULT_MAX_DEPTH,
-                  include_system: bool = False) -> list[EscalationPath]:
-        """Every (non-system) subject's shortest path to each sink, strongest sinks only, ranked by hops."""
-        g = self.full_graph()
+    def all_paths(self, *, to: str | None = None, max_depth: int = DEFAULT_MAX_DEPTH, include_system: bool = False,
+                  on_progress: Callable[[str, int, int], None] | None = None) -> list[EscalationPath]:
+        """Every (non-system) subject's shortest path to each sink, strongest sinks only, ranked by hops.
+
+        ``on_progress``: see ``full_graph``."""
+        g = self.full_graph(on_progress)
         starts = {s for s in self.subjects() if include_system or not is_system_subject(s, self.custom_bound)}
         reverse = g.reverse(copy=False)
         found: dict[str, list[EscalationPath]] = {}
