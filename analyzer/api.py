@@ -577,13 +577,14 @@ class Analysis:
 
     def audit(self, *, include_system: bool = False, exclusions: Sequence[Exclusion] = (),
               baseline: Iterable[str] = (), today: datetime.date | None = None,
-              parallel: bool | None = None) -> Report:
+              parallel: bool | None = None, on_progress: Progress | None = None) -> Report:
         """Run every rule (and other finding sources) → Report with user / platform / excluded sections.
 
         Cached per arguments. ``exclusions`` from ``audit.load_exclusions``; ``baseline``: finding ids of a
         previous report (``audit.load_baseline``) that are left out. ``parallel``: compute the escalation
         paths in a forked worker process while the rules run (``None``: for large policies, on Linux, when
-        this process runs a single thread; the findings are the same either way).
+        this process runs a single thread; the findings are the same either way). ``on_progress(stage,
+        done, total)``: rules run and subjects visited (large policies take tens of seconds).
 
         Example::
 
@@ -597,7 +598,7 @@ class Analysis:
         if key not in cache:
             cache[key] = build_report(self.rule_context, include_system=include_system, exclusions=key[1],
                                       baseline=key[2], today=today, inputs=tuple(self.inventory.files),
-                                      parallel=parallel)
+                                      parallel=parallel, on_progress=on_progress)
             if self.inventory.incomplete:  # say in every report what a live read could not list
                 cache[key] = dataclasses.replace(cache[key], incomplete=tuple(self.inventory.incomplete))
         return cache[key]

@@ -10,7 +10,7 @@ import datetime as _dt
 import json
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -65,7 +65,9 @@ def escalation_graph(ctx: RuleContext) -> EscalationGraph:
 
 
 def _escalation_findings(ctx: RuleContext) -> Iterable[Finding]:
-    return escalation_findings(ctx.inventory, ctx.index, ctx.workloads, graph=escalation_graph(ctx))
+    graph = escalation_graph(ctx)
+    graph.full_graph(ctx.on_progress)  # the findings search it; built here to show progress
+    return escalation_findings(ctx.inventory, ctx.index, ctx.workloads, graph=graph)
 
 
 ESCALATION_SOURCE = FindingSource(name="escalation", produce=_escalation_findings, catalog=escalation_catalog)
@@ -147,13 +149,14 @@ def _produce(source: FindingSource, ctx: RuleContext) -> list[Finding]:
 def build_report(ctx: RuleContext, *, include_system: bool = False, exclusions: Sequence[Exclusion] = (),
                  baseline: frozenset[str] = frozenset(), today: _dt.date | None = None,
                  sources: Sequence[FindingSource] = FINDING_SOURCES, inputs: Sequence[str] = (),
-                 parallel: bool | None = None) -> Report:
+                 parallel: bool | None = None, on_progress: Callable[[str, int, int], None] | None = None) -> Report:
     """Run every source; sort into sections; apply exclusions (unexpired) and the baseline (by id).
 
     ``include_system`` keeps Kubernetes' defaults in the user section. Findings whose id is in ``baseline``
     are dropped (counted in the summary). ``parallel``: run the sources after the first in forked worker
     processes meanwhile (same findings, sooner on several cores); ``None`` decides by itself (large
-    policies, when ``runtime.can_fork_workers``).
+    policies, when ``runtime.can_fork_workers``). ``on_progress(stage, done, total)``: rules run, subjects
+    visited by the escalation graph (not from a worker process: two processes would garble one line).
     """
     today = today or _dt.date.today()
     lookup = _Lookup(ctx.inventory, ctx.index.all_roles)
@@ -166,7 +169,10 @@ def build_report(ctx: RuleContext, *, include_system: bool = False, exclusions: 
     seen: set[str] = set()
     if parallel is None:
         parallel = len(ctx.inventory.bindings) >= PARALLEL_FROM_BINDINGS and can_fork_workers()
-    produced = run_concurrently([partial(_produce, source, ctx) for source in sources], parallel=parallel)
+    # copies sharing every cache, differing only in who hears progress
+    loud, quiet = replace(ctx, on_progress=on_progress), replace(ctx, on_progress=None)
+    produced = run_concurrently([partial(_produce, source, quiet if parallel and i else loud)
+                                 for i, source in enumerate(sources)], parallel=parallel)
     for source, found in zip(sources, produced, strict=True):
         catalog.update(source.catalog())
         for f in found:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -401,3 +402,18 @@ def test_parallel_audit_gives_the_same_report() -> None:
     assert any(f.rule == "ESC-PATH" for f in parallel.findings)  # the worker's findings came back
     assert [f.to_dict() for f in parallel.findings] == [f.to_dict() for f in sequential.findings]
 
+
+
+@pytest.mark.parametrize("parallel", [False, True])
+def test_audit_reports_progress(parallel: bool) -> None:
+    # a large audit takes tens of seconds: rules run and subjects visited are reported as it goes (never
+    # from the worker process, whose writes would garble the terminal line)
+    demo = Path(__file__).resolve().parent.parent / "sample_policies" / "demo-cluster"
+    a = Analysis.from_paths([str(demo)])
+    heard: list[tuple[str, int, int]] = []
+    report = a.audit(parallel=parallel, on_progress=lambda *args: heard.append(args))
+    rules = [h for h in heard if h[0] == "audit rules"]
+    assert rules and rules[-1][1] == rules[-1][2] == len(Analysis.rule_catalog())
+    graph = [h for h in heard if h[0] == "escalation graph"]
+    assert bool(graph) is not parallel
+    assert report == Analysis.from_paths([str(demo)]).audit(parallel=parallel)

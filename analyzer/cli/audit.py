@@ -14,6 +14,7 @@ from .common import (
     add_input_options,
     add_output_option,
     load_analysis,
+    progress_printer,
     report_load_problems,
     write_text_file,
 )
@@ -70,7 +71,8 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     strict = report_load_problems(a, args, err)
     if strict is not None:
         return strict
-    report = a.audit(include_system=args.include_system, exclusions=exclusions, baseline=baseline)
+    report = a.audit(include_system=args.include_system, exclusions=exclusions, baseline=baseline,
+                     on_progress=progress_printer())
     fmt = args.output
     if fmt == "json":
         text = to_json(report)

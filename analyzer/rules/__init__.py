@@ -44,8 +44,10 @@ def run_rules(ctx: RuleContext, rules: Iterable[Rule] | None = None) -> list[Fin
     """Run ``rules`` (default: all) over one context; findings in rule order, each rule's own order."""
     selected: Sequence[Rule] = tuple(rules) if rules is not None else ALL_RULES
     out: list[Finding] = []
-    for rule in selected:
+    for i, rule in enumerate(selected, 1):
         found = rule.run(ctx)
         logger.debug("%s: %d finding(s)", rule.id, len(found))
         out.extend(found)
+        if ctx.on_progress is not None:
+            ctx.on_progress("audit rules", i, len(selected))
     return out

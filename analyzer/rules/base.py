@@ -161,6 +161,9 @@ class RuleContext:
     index: PolicyIndex
     catalog: ResourceCatalog
     workloads: Sequence[Workload] = ()
+    # where long producers report progress, on_progress(stage, done, total) (``audit.build_report`` sets it
+    # on a copy sharing these caches)
+    on_progress: Callable[[str, int, int], None] | None = field(default=None, repr=False)
     _memo: dict[Hashable, Any] = field(default_factory=dict, repr=False)
     _scoped: dict[Perm, bool] = field(default_factory=dict, repr=False)
     _added: dict[tuple[Perm, str], dict[str, Holding]] = field(default_factory=dict, repr=False)
