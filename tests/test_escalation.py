@@ -224,3 +224,16 @@ def test_every_subjects_paths_report_progress() -> None:
     assert [d for _, d, _ in seen] == sorted({d for _, d, _ in seen})  # increasing, each count once
     again: list[tuple[str, int, int]] = []
     assert a.all_paths(on_progress=lambda *args: again.append(args)) == paths and again == []  # cached graph
+
+
+def test_binding_a_rewritable_role_you_hold_needs_no_bind_verb() -> None:
+    # the API server lets you bind a role whose every permission you hold, without `bind`; for a role you
+    # may then rewrite, that is a step (a role you merely hold would gain you nothing: no step)
+    create_rb = {"apiGroups": [_RBAC], "resources": ["rolebindings"], "verbs": ["create"]}
+    a = _dev_policy({"ci": [_REWRITE_SELF, create_rb], "self-edit": [_REWRITE_SELF]}, {"ci": "ci"})
+    [path] = [p for p in a.escalation.paths_from("ServiceAccount:dev/ci") if p.sink == "namespace-admin:dev"]
+    assert [s.technique for s in path.steps] == ["ESC-BIND", "ESC-ESCALATE"]
+    assert "no bind needed" in path.steps[0].detail and path.steps[0].grant.rule.resources == ("rolebindings",)
+    plain = _dev_policy({"ci": [create_rb, {"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]}],
+                         "reader": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]}]}, {"ci": "ci"})
+    assert not [s for s in plain.escalation.successors("ServiceAccount:dev/ci") if s.technique == "ESC-BIND"]

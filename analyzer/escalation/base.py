@@ -397,6 +397,18 @@ class World:
         return out
 
     @cached_property
+    def rewritable_roles(self) -> tuple[list[Role], dict[str, list[Role]]]:
+        """ClusterRoles, and Roles per namespace, that may grant ``escalate`` on roles (``may_rewrite_roles``):
+        the only ones worth binding to yourself when you already hold their permissions."""
+        cluster = [r for r in self.index.cluster_roles.values() if may_rewrite_roles(r)]
+        by_ns: dict[str, list[Role]] = {}
+        for ns, roles in self.roles_by_ns.items():
+            found = [r for r in roles if may_rewrite_roles(r)]
+            if found:
+                by_ns[ns] = found
+        return cluster, by_ns
+
+    @cached_property
     def token_carriers(self) -> dict[str, tuple[str, ...]]:
         """ServiceAccount node → the workloads (ids, sorted) whose pods mount its token."""
         out: dict[str, list[str]] = {}

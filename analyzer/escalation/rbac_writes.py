@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from ..model import RBAC_GROUP, Binding, Grant, Role
 from ..model.paths import SCOPE_ALL_NAMESPACES, SCOPE_CLUSTER
@@ -33,10 +33,13 @@ class _Binder:
         self.ctx = ctx
         self.namespace = binding_namespace
         self.held_in = held_in  # where the actor's own rules are compared with the role's
-        self._any: dict[str, object] = {}
+        self._any: dict[str, Grant | None] = {}
 
-    def grant(self, role: Role):
-        """The ``bind`` grant for ``role``, or None when refused or when it would add nothing."""
+    def grant(self, role: Role, write: Grant) -> tuple[Grant, str] | None:
+        """What lets the actor bind ``role`` with the binding write ``write``: (the ``bind`` grant, "");
+        or, without ``bind``, (``write``, why) when it already holds every permission of the role
+        (the API server allows that binding too) and binding it still gains something; None when
+        refused or when it would add nothing."""
         if not role.rules:
             return None
         res = _res(role)
@@ -48,35 +51,47 @@ class _Binder:
             g = self._any[res]
         else:
             g = _bind_grant(self.ctx, role, self.namespace)
-        if g is None or _gains_nothing(self.ctx, role, self.held_in):
-            return None  # a role whose permissions you already hold there is no step up
-        return g
+        if g is not None:
+            return None if _gains_nothing(self.ctx, role, self.held_in) else (g, "")
+        if may_rewrite_roles(role) and _holds(self.ctx, role, self.held_in) and \
+                not self.ctx.actor.holds_every_resource(self.held_in):
+            return write, "no bind needed: it already holds every permission of the role"
+        return None
+
+
+def _holds(ctx: TechniqueContext, role: Role, namespace: str) -> bool:
+    # in a RoleBinding only resource rules apply (never URLs)
+    return ctx.actor.holds(ctx.world.resource_rules(role) if namespace else role.rules, namespace)
 
 
 def _gains_nothing(ctx: TechniqueContext, role: Role, namespace: str) -> bool:
     """Does the actor already hold everything a binding of ``role`` in ``namespace`` ("": a
-    ClusterRoleBinding) would give? In a RoleBinding only resource rules apply (never URLs).
+    ClusterRoleBinding) would give?
 
     A role that may grant ``escalate`` on roles always gives something: once bound to you, you may
     rewrite it (``_escalate``), which holding its rules through another role does not allow (unless
     ``*`` on everything there already allows anything)."""
-    rules = ctx.world.resource_rules(role) if namespace else role.rules
-    if not ctx.actor.holds(rules, namespace):
+    if not _holds(ctx, role, namespace):
         return False
     return not may_rewrite_roles(role) or ctx.actor.holds_every_resource(namespace)
 
 
-def _create(ctx: TechniqueContext) -> Iterator[Reach]:
+def _reach(role: Role, scope: str, found: tuple[Grant, str], detail: str) -> Reach:
+    grant, why = found
+    return Reach(target=held_role_id(role, scope), grant=grant, detail=f"{detail}; {why}" if why else detail)
+
+
+def _create(ctx: TechniqueContext, rewritable_only: bool = False) -> Iterator[Reach]:
     index = ctx.world.index
+    cluster_roles, roles_by_ns = ctx.world.rewritable_roles if rewritable_only else \
+        (list(index.cluster_roles.values()), ctx.world.roles_by_ns)
     if ctx.may("create", "clusterrolebindings"):
         cg = ctx.grant("create", "clusterrolebindings", api_group=RBAC_GROUP)
         if cg is not None:
             binder = _Binder(ctx, "", "")
-            for role in index.cluster_roles.values():
-                bg = binder.grant(role)
-                if bg is not None:
-                    yield Reach(target=held_role_id(role, SCOPE_CLUSTER), grant=bg,
-                                detail=f"create a ClusterRoleBinding ({cg.describe()})")
+            for role in cluster_roles:
+                if found := binder.grant(role, cg):
+                    yield _reach(role, SCOPE_CLUSTER, found, f"create a ClusterRoleBinding ({cg.describe()})")
     if not ctx.may("create", "rolebindings"):
         return
     for scope in ctx.scopes():
@@ -89,18 +104,20 @@ def _create(ctx: TechniqueContext) -> Iterator[Reach]:
         # scope "": RoleBindings in every namespace (bind must then hold cluster-wide as well)
         held_scope = scope or SCOPE_ALL_NAMESPACES
         binder = _Binder(ctx, scope, scope)
-        for role in index.cluster_roles.values():
-            bg = binder.grant(role)
-            if bg is not None:
-                yield Reach(target=held_role_id(role, held_scope), grant=bg, detail=detail)
-        for role in (ctx.world.roles_by_ns.get(scope, ()) if scope else index.roles.values()):
+        for role in cluster_roles:
+            if found := binder.grant(role, cg):
+                yield _reach(role, held_scope, found, detail)
+        if scope:
+            roles: Iterable[Role] = roles_by_ns.get(scope, ())
+        else:
+            roles = [r for rs in roles_by_ns.values() for r in rs] if rewritable_only else index.roles.values()
+        for role in roles:
             ns = role.namespace
-            bg = binder.grant(role) if scope else _Binder(ctx, ns, ns).grant(role)
-            if bg is not None:
-                yield Reach(target=held_role_id(role, ns), grant=bg, detail=detail)
+            if found := (binder.grant(role, cg) if scope else _Binder(ctx, ns, ns).grant(role, cg)):
+                yield _reach(role, ns, found, detail)
 
 
-def _update(ctx: TechniqueContext) -> Iterator[Reach]:
+def _update(ctx: TechniqueContext, rewritable_only: bool = False) -> Iterator[Reach]:
     """Add yourself to an existing binding: its roleRef cannot change, so you get that binding's role."""
     index = ctx.world.index
     verbs = ("update", "patch")
@@ -119,16 +136,15 @@ def _update(ctx: TechniqueContext) -> Iterator[Reach]:
     binders: dict[str, _Binder] = {}  # one per scope: the bind grant for any name is asked once there
     for b, ug in found:
         role = index.role_for(b)
-        if role is None or not role.rules:
+        if role is None or not role.rules or (rewritable_only and not may_rewrite_roles(role)):
             continue
         ns = b.namespace if b.kind == "RoleBinding" else ""
         binder = binders.get(ns)
         if binder is None:
             binder = binders[ns] = _Binder(ctx, ns, ns)
-        bg = binder.grant(role)
-        if bg is not None:
-            yield Reach(target=held_role_id(role, ns or SCOPE_CLUSTER), grant=bg,
-                        detail=f"update {b.kind} {b.namespace + '/' if b.namespace else ''}{b.name} ({ug.describe()})")
+        if bound := binder.grant(role, ug):
+            yield _reach(role, ns or SCOPE_CLUSTER, bound,
+                         f"update {b.kind} {b.namespace + '/' if b.namespace else ''}{b.name} ({ug.describe()})")
 
 
 def _updatable(ctx: TechniqueContext, res: str, namespace: str,
@@ -147,10 +163,18 @@ def _updatable(ctx: TechniqueContext, res: str, namespace: str,
 
 
 def _bind(ctx: TechniqueContext) -> Iterator[Reach]:
-    if not (ctx.may("bind", "roles") or ctx.may("bind", "clusterroles")):
+    if ctx.may("bind", "roles") or ctx.may("bind", "clusterroles"):
+        yield from _create(ctx)
+        yield from _update(ctx)
         return
-    yield from _create(ctx)
-    yield from _update(ctx)
+    # without bind, only roles whose permissions it already holds can be bound; that gains something only
+    # when the role may then be rewritten (see _gains_nothing), so it must hold escalate on roles itself
+    if not (ctx.may("escalate", "roles") or ctx.may("escalate", "clusterroles")):
+        return
+    cluster_roles, roles_by_ns = ctx.world.rewritable_roles
+    if cluster_roles or roles_by_ns:
+        yield from _create(ctx, rewritable_only=True)
+        yield from _update(ctx, rewritable_only=True)
 
 
 def _escalate(ctx: TechniqueContext) -> Iterator[Reach]:
