@@ -57,7 +57,8 @@ def any_sa_hub(namespace: str) -> str:
 
 
 def may_rewrite_roles(role: Role) -> bool:
-    """Could ``role`` allow ``escalate`` on roles (a superset)? Bound to you, you could then rewrite it."""
+    """Could ``role`` allow ``escalate`` on roles (a superset)? Bound to you, you could then rewrite it.
+    (``World.rewrites`` memoises it.)"""
     return any(("escalate" in r.verbs or "*" in r.verbs) and any(x in ("*", "roles", "clusterroles") for x in r.resources)
                for r in role.rules)
 
@@ -277,7 +278,11 @@ class Actor:
     def _held_in(self, namespace: str) -> HeldRules:
         held = self._held.get(namespace)
         if held is None:
-            held = self._held[namespace] = held_rules_of(self.index, (role for _, _, role in self.bound(namespace)))
+            if namespace and namespace not in self.rolebinding_namespaces:
+                held = self._held_in("")  # its ClusterRoleBindings alone, as in ``bound``
+            else:
+                held = held_rules_of(self.index, (role for _, _, role in self.bound(namespace)))
+            self._held[namespace] = held
         return held
 
     def holds(self, rules: Sequence[PolicyRule], namespace: str) -> bool:
@@ -396,14 +401,25 @@ class World:
             out.setdefault(ns, []).append(role)
         return out
 
+    def rewrites(self, role: Role) -> bool:
+        """``may_rewrite_roles``, memoised per rules tuple (the loader interns identical rules)."""
+        hit = self._rewrites.get(id(role.rules))
+        if hit is None or hit[0] is not role.rules:
+            hit = self._rewrites[id(role.rules)] = (role.rules, may_rewrite_roles(role))
+        return hit[1]
+
+    @cached_property
+    def _rewrites(self) -> dict[int, tuple[tuple[PolicyRule, ...], bool]]:
+        return {}
+
     @cached_property
     def rewritable_roles(self) -> tuple[list[Role], dict[str, list[Role]]]:
         """ClusterRoles, and Roles per namespace, that may grant ``escalate`` on roles (``may_rewrite_roles``):
         the only ones worth binding to yourself when you already hold their permissions."""
-        cluster = [r for r in self.index.cluster_roles.values() if may_rewrite_roles(r)]
+        cluster = [r for r in self.index.cluster_roles.values() if self.rewrites(r)]
         by_ns: dict[str, list[Role]] = {}
         for ns, roles in self.roles_by_ns.items():
-            found = [r for r in roles if may_rewrite_roles(r)]
+            found = [r for r in roles if self.rewrites(r)]
             if found:
                 by_ns[ns] = found
         return cluster, by_ns

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Iterator, Sequence
 
 from ..model import RBAC_GROUP, Binding, Grant, Role
 from ..model.paths import SCOPE_ALL_NAMESPACES, SCOPE_CLUSTER
-from .base import ANY_NAME, Perm, Reach, Technique, TechniqueContext, may_rewrite_roles, scope_sink
+from .base import ANY_NAME, Perm, Reach, Technique, TechniqueContext, scope_sink
 
 __all__ = ["BIND", "ESCALATE", "TECHNIQUES", "held_role_id"]
 
@@ -53,7 +53,7 @@ class _Binder:
             g = _bind_grant(self.ctx, role, self.namespace)
         if g is not None:
             return None if _gains_nothing(self.ctx, role, self.held_in) else (g, "")
-        if may_rewrite_roles(role) and _holds(self.ctx, role, self.held_in) and \
+        if self.ctx.world.rewrites(role) and _holds(self.ctx, role, self.held_in) and \
                 not self.ctx.actor.holds_every_resource(self.held_in):
             return write, "no bind needed: it already holds every permission of the role"
         return None
@@ -73,7 +73,7 @@ def _gains_nothing(ctx: TechniqueContext, role: Role, namespace: str) -> bool:
     ``*`` on everything there already allows anything)."""
     if not _holds(ctx, role, namespace):
         return False
-    return not may_rewrite_roles(role) or ctx.actor.holds_every_resource(namespace)
+    return not ctx.world.rewrites(role) or ctx.actor.holds_every_resource(namespace)
 
 
 def _reach(role: Role, scope: str, found: tuple[Grant, str], detail: str) -> Reach:
@@ -136,7 +136,7 @@ def _update(ctx: TechniqueContext, rewritable_only: bool = False) -> Iterator[Re
     binders: dict[str, _Binder] = {}  # one per scope: the bind grant for any name is asked once there
     for b, ug in found:
         role = index.role_for(b)
-        if role is None or not role.rules or (rewritable_only and not may_rewrite_roles(role)):
+        if role is None or not role.rules or (rewritable_only and not ctx.world.rewrites(role)):
             continue
         ns = b.namespace if b.kind == "RoleBinding" else ""
         binder = binders.get(ns)
