@@ -393,6 +393,11 @@ class World:
     def _resource_rules(self) -> dict[int, tuple[PolicyRule, ...]]:
         return {}  # keyed by id(role.rules): every rules tuple lives as long as the index
 
+    def binding_rules(self, role: Role, namespace: str) -> tuple[PolicyRule, ...]:
+        """The rules a binding of ``role`` makes effective: all of them for a ClusterRoleBinding
+        (``namespace`` ""), only resource rules for a RoleBinding (URLs never apply there)."""
+        return self.resource_rules(role) if namespace else role.rules
+
     @cached_property
     def roles_by_ns(self) -> dict[str, list[Role]]:
         """The policy's Roles per namespace, in the index's order."""

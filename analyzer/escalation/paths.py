@@ -45,7 +45,7 @@ from ..runtime import gc_paused
 from ..semantics import SYSTEM_MASTERS, PolicyIndex, subject_as_user
 from ..semantics.power import ANY_NAME, RuleTokens
 from ..workloads import Workload
-from .base import HUB_PREFIX, Actor, Technique, TechniqueContext, World, may_rewrite_roles
+from .base import HUB_PREFIX, Actor, Technique, TechniqueContext, World
 
 __all__ = ["EscalationGraph", "HOLDS", "is_system_subject", "DEFAULT_MAX_DEPTH"]
 
@@ -95,7 +95,7 @@ class EscalationGraph:
         self._by_key: dict[tuple, list[EscalationStep]] = {}
         self._probes: dict[str, Actor | None] = {}
         self._full: nx.DiGraph | None = None
-        self._flags: dict[int, tuple[tuple, bool, bool]] = {}  # see _role_flags
+        self._writes: dict[int, tuple[tuple, bool]] = {}  # see _writes_rolebindings
         # one subject's searches skip identities the source (or their parent) dominates; False compares
         # every identity (the tests check both give the same paths and blast radii)
         self.prune_dominated = True
@@ -186,6 +186,17 @@ class EscalationGraph:
             out = self.steps_of(actor) if actor is not None else []
         self._succ[node] = out
         return out
+
+    def has_steps(self, node: str) -> bool:
+        """Are ``node``'s steps computed already (``successors`` costs nothing)?"""
+        return node in self._succ
+
+    def steps_adding(self, actor: Actor, only: frozenset[str] | None) -> list[EscalationStep]:
+        """Its steps, or (``only``) at least those of the techniques asking about these resources: all of
+        them when already cached for its bindings, else just those (not cached: not all its steps)."""
+        if only is None or self._key(actor) in self._by_key:
+            return self.successors(actor.node, actor)
+        return [st for st in self._evaluate(actor, only) if st.target != actor.node]
 
     def _key(self, actor: Actor) -> tuple:
         return (id(actor.index), tuple(sorted(id(b) for b, _ in actor.applying)), SYSTEM_MASTERS in actor.user.groups,
@@ -413,25 +424,23 @@ class EscalationGraph:
             role = x.index.role_for(b)
             if role is None or not role.rules:
                 continue
-            writes_bindings, rewrites = self._role_flags(role)
-            if (writes_bindings and b.kind == "ClusterRoleBinding") or (rewrites and id(b) not in d.binding_ids):
+            scope = b.namespace if b.kind == "RoleBinding" else ""
+            if (not scope and self._writes_rolebindings(role)) or \
+                    (id(b) not in d.binding_ids and self.world.rewrites(role)):
                 return None
-            if b.kind == "ClusterRoleBinding":
-                rules, scope = role.rules, ""
-            else:
-                rules, scope = self.world.resource_rules(role), b.namespace
+            rules = self.world.binding_rules(role, scope)
             if not d.holds(rules, scope):
                 out.update(r for rule in rules for r in rule.resources)
         return frozenset(out)
 
-    def _role_flags(self, role: Role) -> tuple[bool, bool]:
-        """(may it allow writing RoleBindings, may it allow rewriting roles), a superset; per rules."""
-        hit = self._flags.get(id(role.rules))
+    def _writes_rolebindings(self, role: Role) -> bool:
+        """May ``role`` allow writing RoleBindings (a superset)? Memoised per rules tuple."""
+        hit = self._writes.get(id(role.rules))
         if hit is None or hit[0] is not role.rules:
             t = RuleTokens(role.rules)
-            writes = any(t.may_allow(v, "rolebindings") for v in ("create", "update", "patch"))
-            hit = self._flags[id(role.rules)] = (role.rules, writes, may_rewrite_roles(role))
-        return hit[1], hit[2]
+            hit = self._writes[id(role.rules)] = (role.rules, any(t.may_allow(v, "rolebindings")
+                                                                  for v in ("create", "update", "patch")))
+        return hit[1]
 
     @cached_property
     def direct_candidates(self) -> frozenset[str]:
@@ -652,7 +661,7 @@ class _Pruner:
     def steps(self, node: str) -> list[EscalationStep] | None:
         """The steps of ``node`` the search needs; None when it is dominated."""
         g = self.graph
-        if node in g._succ:
+        if g.has_steps(node):
             self.settled.add(node)
             return g.successors(node)
         x = self._actor(node)
@@ -662,10 +671,7 @@ class _Pruner:
         self.settled.add(node)
         if extra is not None and not extra:
             return None
-        if extra is None or g._key(x) in g._by_key:
-            return g.successors(node, x)
-        # only what its extra rights can add (not cached: not all its steps)
-        return [st for st in g._evaluate(x, extra) if st.target != node]
+        return g.steps_adding(x, extra)
 
     def _beyond_known(self, node: str, x: Actor) -> frozenset[str] | None:
         """The resources of ``x``'s roles beyond the source's or its parent's (None: compare all of them)."""

@@ -60,8 +60,7 @@ class _Binder:
 
 
 def _holds(ctx: TechniqueContext, role: Role, namespace: str) -> bool:
-    # in a RoleBinding only resource rules apply (never URLs)
-    return ctx.actor.holds(ctx.world.resource_rules(role) if namespace else role.rules, namespace)
+    return ctx.actor.holds(ctx.world.binding_rules(role, namespace), namespace)
 
 
 def _gains_nothing(ctx: TechniqueContext, role: Role, namespace: str) -> bool:
@@ -83,8 +82,9 @@ def _reach(role: Role, scope: str, found: tuple[Grant, str], detail: str) -> Rea
 
 def _create(ctx: TechniqueContext, rewritable_only: bool = False) -> Iterator[Reach]:
     index = ctx.world.index
+    cluster_roles: Iterable[Role]
     cluster_roles, roles_by_ns = ctx.world.rewritable_roles if rewritable_only else \
-        (list(index.cluster_roles.values()), ctx.world.roles_by_ns)
+        (index.cluster_roles.values(), ctx.world.roles_by_ns)
     if ctx.may("create", "clusterrolebindings"):
         cg = ctx.grant("create", "clusterrolebindings", api_group=RBAC_GROUP)
         if cg is not None:
