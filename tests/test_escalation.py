@@ -237,3 +237,50 @@ def test_binding_a_rewritable_role_you_hold_needs_no_bind_verb() -> None:
     plain = _dev_policy({"ci": [create_rb, {"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]}],
                          "reader": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]}]}, {"ci": "ci"})
     assert not [s for s in plain.escalation.successors("ServiceAccount:dev/ci") if s.technique == "ESC-BIND"]
+
+
+def _binder_in(namespaces: list[str], extra_namespaces: tuple[str, ...] = ()) -> Analysis:
+    """ServiceAccount ops/binder with RoleBinding writes and bind (a ClusterRole bound by a RoleBinding in
+    each of ``namespaces``); ``extra_namespaces`` exist too, without its RoleBindings."""
+    objects: list[dict] = [
+        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "binder", "namespace": "ops"}},
+        {"apiVersion": f"{_RBAC}/v1", "kind": "ClusterRole", "metadata": {"name": "binder"},
+         "rules": [{"apiGroups": [_RBAC], "resources": ["rolebindings"], "verbs": ["create"]},
+                   {"apiGroups": [_RBAC], "resources": ["clusterroles"], "verbs": ["bind"]}]},
+        {"apiVersion": f"{_RBAC}/v1", "kind": "ClusterRole", "metadata": {"name": "admin"},
+         "rules": [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}]},
+        {"apiVersion": f"{_RBAC}/v1", "kind": "ClusterRole", "metadata": {"name": "pod-reader"},
+         "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]}]},
+    ]
+    for ns in (*namespaces, *extra_namespaces):
+        objects.append({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
+    for ns in namespaces:
+        objects.append({"apiVersion": f"{_RBAC}/v1", "kind": "RoleBinding", "metadata": {"name": "binder", "namespace": ns},
+                        "roleRef": {"apiGroup": _RBAC, "kind": "ClusterRole", "name": "binder"},
+                        "subjects": [{"kind": "ServiceAccount", "name": "binder", "namespace": "ops"}]})
+    return Analysis.from_objects(objects)
+
+
+def test_a_clusterrole_bindable_in_every_namespace_is_one_held_node() -> None:
+    # RoleBinding writes and bind in every namespace: each ClusterRole is one "held in every namespace" node,
+    # not one per namespace (ClusterRoles x namespaces nodes would swamp large clusters)
+    namespaces = ["ops", "a", "b", "c"]
+    a = _binder_in(namespaces)
+    held = sorted(s.target for s in a.escalation.successors("ServiceAccount:ops/binder") if s.technique == "ESC-BIND")
+    assert held == ["ClusterRole:admin@<all-namespaces>"]  # pod-reader too, but admin includes it: left out
+    step = next(s for s in a.escalation.successors("ServiceAccount:ops/binder") if s.target.startswith("ClusterRole:admin"))
+    assert "each of the 4 namespaces" in step.detail and step.grant.binding.kind == "RoleBinding"
+    paths = {p.sink: p for p in a.paths_from("ServiceAccount:ops/binder")}
+    assert set(paths) == {f"namespace-admin:{ns}" for ns in namespaces}
+    for p in paths.values():  # bind admin in every namespace, then hold that namespace's admin
+        assert [(s.technique, s.target) for s in p.steps] == [("ESC-BIND", "ClusterRole:admin@<all-namespaces>"),
+                                                              ("HOLDS", p.sink)]
+    # one namespace without its RoleBinding: per namespace, as before
+    b = _binder_in(["ops", "a"], extra_namespaces=("b",))
+    held = sorted(s.target for s in b.escalation.successors("ServiceAccount:ops/binder") if s.technique == "ESC-BIND")
+    assert held == ["ClusterRole:admin@a", "ClusterRole:admin@ops"]
+    # every bindable role, one node per namespace: what the search would otherwise walk through
+    c = _binder_in(namespaces)
+    c.escalation.world.bind_widest_only = False
+    held = sorted(s.target for s in c.escalation.successors("ServiceAccount:ops/binder") if s.technique == "ESC-BIND")
+    assert held == sorted(f"ClusterRole:{r}@{ns}" for r in ("admin", "pod-reader") for ns in namespaces)

@@ -151,3 +151,81 @@ def test_techniques_ask_only_about_what_they_declare(monkeypatch: pytest.MonkeyP
     assert asked
     missing = {t.id: sorted(asked.get(t.id, set()) - t.touches) for t in ALL_TECHNIQUES}
     assert {k: v for k, v in missing.items() if v} == {}
+
+
+# -- ESC-BIND yields only the widest bindable roles (World.bind_widest_only) ---------------------------------
+
+_RULE_POOL = [
+    {"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]},
+    {"apiGroups": [""], "resources": ["pods"], "verbs": ["create"]},
+    {"apiGroups": [""], "resources": ["pods/exec"], "verbs": ["create"]},
+    {"apiGroups": [""], "resources": ["secrets"], "verbs": ["get", "list"]},
+    {"apiGroups": [""], "resources": ["serviceaccounts/token"], "verbs": ["create"]},
+    {"apiGroups": ["apps"], "resources": ["deployments"], "verbs": ["*"]},
+    {"apiGroups": ["apps"], "resources": ["*"], "verbs": ["*"]},
+    {"apiGroups": [RBAC], "resources": ["rolebindings"], "verbs": ["create", "update"]},
+    {"apiGroups": [RBAC], "resources": ["clusterrolebindings"], "verbs": ["create"]},
+    {"apiGroups": [RBAC], "resources": ["clusterroles", "roles"], "verbs": ["bind"]},
+    {"apiGroups": [RBAC], "resources": ["clusterroles"], "verbs": ["bind"], "resourceNames": ["r1", "r3"]},
+    {"apiGroups": [RBAC], "resources": ["roles", "clusterroles"], "verbs": ["escalate", "update"]},
+    {"apiGroups": [RBAC], "resources": ["*"], "verbs": ["*"]},
+    {"apiGroups": [""], "resources": ["users", "serviceaccounts"], "verbs": ["impersonate"]},
+    {"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get"]},
+    {"nonResourceURLs": ["/metrics"], "verbs": ["get"]},
+]
+
+
+def _random_policy(seed: int) -> list[dict]:
+    """Namespaces, ClusterRoles and Roles drawn from rules that bind, escalate and run pods, bound at random."""
+    import random
+
+    rnd = random.Random(seed)
+    namespaces = ["a", "b", "c"]
+    objects: list[dict] = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}} for ns in namespaces]
+    for ns in namespaces:
+        objects += [_sa("s1", ns), _sa("s2", ns), _pod(f"p-{ns}", "s2", ns)]
+    cluster_roles = [f"r{i}" for i in range(6)]
+    for name in cluster_roles:
+        objects.append({"apiVersion": f"{RBAC}/v1", "kind": "ClusterRole", "metadata": {"name": name},
+                        "rules": rnd.sample(_RULE_POOL, rnd.randint(1, 4))})
+    for ns in namespaces:
+        objects.append(_role("local", rnd.sample(_RULE_POOL[1:], rnd.randint(1, 3)), ns))
+    subjects = [{"kind": "ServiceAccount", "name": f"s{i}", "namespace": ns} for i in (1, 2) for ns in namespaces]
+    subjects += [{"kind": "User", "name": "alice"}, {"kind": "Group", "name": "dev"}]
+    for i in range(rnd.randint(4, 9)):
+        subject = rnd.choice(subjects)
+        if rnd.random() < 0.3:
+            objects.append({"apiVersion": f"{RBAC}/v1", "kind": "ClusterRoleBinding", "metadata": {"name": f"crb{i}"},
+                            "roleRef": {"apiGroup": RBAC, "kind": "ClusterRole", "name": rnd.choice(cluster_roles)},
+                            "subjects": [subject]})
+        else:
+            ns = rnd.choice(namespaces)
+            ref = {"apiGroup": RBAC, "kind": "Role", "name": "local"} if rnd.random() < 0.3 else \
+                {"apiGroup": RBAC, "kind": "ClusterRole", "name": rnd.choice(cluster_roles)}
+            objects.append({"apiVersion": f"{RBAC}/v1", "kind": "RoleBinding", "metadata": {"name": f"rb{i}", "namespace": ns},
+                            "roleRef": ref, "subjects": [subject]})
+    return objects
+
+
+def _reach(a: Analysis) -> dict:
+    g = a.escalation
+    out: dict = {"all": sorted((p.source, p.sink, p.hops, p.potential) for p in a.all_paths())}
+    for s in g.subjects():
+        br = g.blast_radius(s)
+        out[s] = (sorted((p.sink, p.hops, p.potential) for p in g.paths_from(s)), br.identities, br.namespaces, br.sinks)
+    return out
+
+
+def test_binding_only_the_widest_roles_changes_no_reach() -> None:
+    # a role another bindable role includes leads nowhere sooner: hop counts, potential marks and blast
+    # radii are those of binding every role, one node per (role, namespace)
+    steps = {True: 0, False: 0}
+    for seed in range(40):
+        objects = _random_policy(seed)
+        widest, every = Analysis.from_objects(objects), Analysis.from_objects(objects)
+        every.escalation.world.bind_widest_only = False
+        assert _reach(widest) == _reach(every), seed
+        for a, flag in ((widest, True), (every, False)):
+            steps[flag] += sum(1 for s in a.escalation.subjects() for st in a.escalation.successors(s)
+                               if st.technique == "ESC-BIND")
+    assert steps[True] < steps[False]  # the policies do have roles to leave out

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from ..model import (
+    RBAC_GROUP,
     Binding,
     Grant,
     Inventory,
@@ -60,7 +61,7 @@ def may_rewrite_roles(role: Role) -> bool:
     """Could ``role`` allow ``escalate`` on roles (a superset)? Bound to you, you could then rewrite it.
     (``World.rewrites`` memoises it.)"""
     return any(("escalate" in r.verbs or "*" in r.verbs) and any(x in ("*", "roles", "clusterroles") for x in r.resources)
-               for r in role.rules)
+               and any(g in ("*", RBAC_GROUP) for g in r.api_groups) for r in role.rules)
 
 
 def scope_sink(namespace: str) -> str:
@@ -275,6 +276,12 @@ class Actor:
     def _bound(self) -> dict[str, list[tuple[Binding, Subject, Role]]]:
         return {}
 
+    def held_rules(self, namespace: str) -> HeldRules:
+        """The rules that apply to it in ``namespace`` ("": through ClusterRoleBindings), shared by every
+        namespace (and actor) with the same roles there: answers that depend only on its rules there
+        may be computed once per such object."""
+        return self._held_in(namespace)
+
     def _held_in(self, namespace: str) -> HeldRules:
         held = self._held.get(namespace)
         if held is None:
@@ -313,6 +320,10 @@ class World:
         self.inventory = inventory
         self.index = index
         self.workloads = workloads
+        # ESC-BIND yields, per scope, only the bindable roles no other one includes (and a ClusterRole
+        # bindable in every namespace once); False yields every one (the tests check both give the
+        # same shortest paths and blast radii)
+        self.bind_widest_only = True
 
     @cached_property
     def namespaces(self) -> list[str]:
@@ -406,6 +417,11 @@ class World:
             out.setdefault(ns, []).append(role)
         return out
 
+    def includes(self, outer: Role, inner: Role, namespace: str) -> bool:
+        """Does a binding of ``outer`` give every permission a binding of ``inner`` gives, both in
+        ``namespace`` ("": ClusterRoleBindings)? (``covers``, memoised per pair of rules tuples.)"""
+        return held_rules_of(self.index, (outer,)).holds(self.binding_rules(inner, namespace))
+
     def rewrites(self, role: Role) -> bool:
         """``may_rewrite_roles``, memoised per rules tuple (the loader interns identical rules)."""
         hit = self._rewrites.get(id(role.rules))
@@ -437,6 +453,15 @@ class World:
             if w.carries_token:
                 out.setdefault(w.service_account_id, []).append(w.id)
         return {sa: tuple(sorted(ids)) for sa, ids in out.items()}
+
+    @cached_property
+    def pods_by_node(self) -> dict[str, list[Workload]]:
+        """Pods of the inputs that mount a token, per the node they are scheduled on."""
+        out: dict[str, list[Workload]] = {}
+        for w in self.workloads:
+            if w.kind == "Pod" and w.node_name and w.carries_token:
+                out.setdefault(w.node_name, []).append(w)
+        return out
 
     @cached_property
     def workloads_by_ns(self) -> dict[str, list[Workload]]:
@@ -563,9 +588,10 @@ class TechniqueContext:
             return self.world.namespaces
         return [ns for ns in self.actor.namespaces if any(self.may(v, resource, ns) for v in verbs)]
 
-    def names(self, verbs: Sequence[str], resource: str) -> frozenset[str]:
-        """The only single names that can be allowed once ``ANY_NAME`` is refused; see ``Actor.names_for``."""
-        return self.actor.names_for(verbs, resource)
+    def names(self, verbs: Sequence[str], resource: str, *, cluster_only: bool = False) -> frozenset[str]:
+        """The only single names that can be allowed once ``ANY_NAME`` is refused; see ``Actor.names_for``
+        (``cluster_only`` for cluster-scoped resources, which only ClusterRoleBindings grant)."""
+        return self.actor.names_for(verbs, resource, cluster_only=cluster_only)
 
     def namespaces_beyond(self, verbs: Sequence[str], resource: str) -> list[str]:
         """``namespaces_where``, once the cluster-wide request for every name (``ANY_NAME``, namespace "")

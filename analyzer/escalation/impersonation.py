@@ -17,7 +17,7 @@ def _users(ctx: TechniqueContext) -> Iterator[Reach]:
     if not ctx.may("impersonate", "users"):
         return
     any_user = ctx.grant("impersonate", "users", name=ANY_NAME)
-    names = ctx.names(("impersonate",), "users") if any_user is None else None
+    names = ctx.names(("impersonate",), "users", cluster_only=True) if any_user is None else None
     if names is not None and not names:
         return
     for user in sorted(ctx.world.users if names is None else ctx.world.users & names):

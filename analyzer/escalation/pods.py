@@ -116,16 +116,16 @@ def _nodes_proxy(ctx: TechniqueContext) -> Iterator[Reach]:
         yield Reach(target=SINK_NODES, grant=any_node, detail="the kubelet API of every node")
         yield Reach(target=hub("pods", ""), grant=any_node, detail="kubelet exec into any pod")
         return
-    nodes = ctx.names(("get",), "nodes/proxy")
-    if not nodes:
-        return
-    for w in ctx.world.workloads:  # names restricted: only pods of the inputs scheduled on those nodes
-        if w.carries_token and w.kind == "Pod" and w.node_name in nodes:
-            g = ctx.grant("get", "nodes", subresource="proxy", name=w.node_name)
-            if g is not None:
-                yield Reach(target=w.service_account_id, grant=g,
-                            potential=ctx.world.sa_potential(w.namespace, w.service_account),
-                            detail=f"kubelet exec into Pod {w.namespace}/{w.name} on {w.node_name}")
+    # names restricted: only pods of the inputs scheduled on those nodes (nodes are cluster-scoped)
+    for node in sorted(ctx.names(("get",), "nodes/proxy", cluster_only=True)):
+        pods = ctx.world.pods_by_node.get(node)
+        g = ctx.grant("get", "nodes", subresource="proxy", name=node) if pods else None
+        if g is None:
+            continue
+        for w in pods:
+            yield Reach(target=w.service_account_id, grant=g,
+                        potential=ctx.world.sa_potential(w.namespace, w.service_account),
+                        detail=f"kubelet exec into Pod {w.namespace}/{w.name} on {node}")
 
 
 def _webhook(ctx: TechniqueContext) -> Iterator[Reach]:

@@ -75,9 +75,43 @@ def _gains_nothing(ctx: TechniqueContext, role: Role, namespace: str) -> bool:
     return not ctx.world.rewrites(role) or ctx.actor.holds_every_resource(namespace)
 
 
-def _reach(role: Role, scope: str, found: tuple[Grant, str], detail: str) -> Reach:
+_Found = tuple[Grant, str]  # what lets it bind a role (_Binder.grant)
+
+
+def _reach(role: Role, scope: str, found: _Found, detail: str) -> Reach:
     grant, why = found
     return Reach(target=held_role_id(role, scope), grant=grant, detail=f"{detail}; {why}" if why else detail)
+
+
+def _widest(ctx: TechniqueContext, found: list[tuple[Role, _Found]], namespace: str,
+            wider: Sequence[Role] = (), *, cluster: bool = False) -> list[tuple[Role, _Found]]:
+    """Of the roles an actor may bind in one scope, those no other one there (nor one of ``wider``)
+    includes: binding a role whose every permission another bindable role gives leads nowhere that the
+    wider one does not, as soon (its held node would only repeat the wider one's steps). Roles that may
+    be rewritten once bound are kept (rewriting the role bound to you is their own step) unless a role
+    with ``*`` on everything includes them. Among roles
+    with the same permissions the first is kept. ``cluster-admin``-like roles come first, so with one
+    of them bindable in a namespace it is usually the only node there. ``cluster``: ClusterRoleBindings,
+    where such a role's node is the end of the search (cluster-admin): it includes no other role, whose
+    steps to identities still make the blast radius."""
+    world = ctx.world
+    if not world.bind_widest_only:
+        return found
+    order = sorted(range(len(found)), key=lambda i: (not _everything(found[i][0]), -len(found[i][0].rules), i))
+    kept_roles: list[Role] = list(wider)
+    kept: set[int] = set()
+    for i in order:
+        role = found[i][0]
+        # a rewritable role is included only by one holding everything there (it holds the scope itself)
+        if not any(world.includes(w, role, namespace) and (_everything(w) or not world.rewrites(role))
+                   for w in kept_roles if not (cluster and _everything(w))):
+            kept.add(i)
+            kept_roles.append(role)
+    return [f for i, f in enumerate(found) if i in kept]
+
+
+def _everything(role: Role) -> bool:
+    return any("*" in r.verbs and "*" in r.resources and "*" in r.api_groups for r in role.rules)
 
 
 def _create(ctx: TechniqueContext, rewritable_only: bool = False) -> Iterator[Reach]:
@@ -89,32 +123,65 @@ def _create(ctx: TechniqueContext, rewritable_only: bool = False) -> Iterator[Re
         cg = ctx.grant("create", "clusterrolebindings", api_group=RBAC_GROUP)
         if cg is not None:
             binder = _Binder(ctx, "", "")
-            for role in cluster_roles:
-                if found := binder.grant(role, cg):
-                    yield _reach(role, SCOPE_CLUSTER, found, f"create a ClusterRoleBinding ({cg.describe()})")
+            found = [(role, f) for role in cluster_roles if (f := binder.grant(role, cg))]
+            for role, f in _widest(ctx, found, "", cluster=True):
+                yield _reach(role, SCOPE_CLUSTER, f, f"create a ClusterRoleBinding ({cg.describe()})")
     if not ctx.may("create", "rolebindings"):
         return
+    # ClusterRoles bindable through RoleBindings, per namespace: one held node per (role, namespace) would
+    # multiply every ClusterRole by every namespace (an actor holding RoleBinding writes in all of them)
+    per_namespace: dict[str, tuple[Role, list[tuple[str, _Found, str]]]] = {}
+    everywhere: list[Role] = []  # ClusterRoles it may hold in every namespace (scope "")
+    all_set: set[str] = set()  # namespaces where it already holds everything: nothing to bind there
+    # the widest bindable ClusterRoles per set of its rules in a namespace (namespaces where it holds the
+    # same roles decide the same): each namespace then asks only about those
+    widest_for: dict[int, list[Role]] = {}
     for scope in ctx.scopes():
         cg = ctx.grant("create", "rolebindings", api_group=RBAC_GROUP, namespace=scope)
         if cg is None:
             continue
         if scope and ctx.actor.holds_every_resource(scope):
+            all_set.add(scope)
             continue  # a RoleBinding there can give it nothing new
         detail = f"create a RoleBinding ({cg.describe()})"
-        # scope "": RoleBindings in every namespace (bind must then hold cluster-wide as well)
-        held_scope = scope or SCOPE_ALL_NAMESPACES
         binder = _Binder(ctx, scope, scope)
-        for role in cluster_roles:
-            if found := binder.grant(role, cg):
-                yield _reach(role, held_scope, found, detail)
-        if scope:
-            roles: Iterable[Role] = roles_by_ns.get(scope, ())
-        else:
+        if not scope:
+            # RoleBindings in every namespace (bind must then hold cluster-wide as well)
+            found = _widest(ctx, [(role, f) for role in cluster_roles if (f := binder.grant(role, cg))], "")
+            for role, f in found:
+                everywhere.append(role)
+                yield _reach(role, SCOPE_ALL_NAMESPACES, f, detail)
             roles = [r for rs in roles_by_ns.values() for r in rs] if rewritable_only else index.roles.values()
-        for role in roles:
-            ns = role.namespace
-            if found := (binder.grant(role, cg) if scope else _Binder(ctx, ns, ns).grant(role, cg)):
-                yield _reach(role, ns, found, detail)
+            for role in roles:
+                ns = role.namespace
+                if (f := _Binder(ctx, ns, ns).grant(role, cg)) and _widest(ctx, [(role, f)], ns, everywhere):
+                    yield _reach(role, ns, f, detail)
+            continue
+        key = id(ctx.actor.held_rules(scope))
+        widest = widest_for.get(key)
+        if widest is None:
+            found = _widest(ctx, [(role, f) for role in cluster_roles if (f := binder.grant(role, cg))], scope,
+                            everywhere)
+            widest_for[key] = [role for role, _ in found]
+        else:
+            found = [(role, f) for role in widest if (f := binder.grant(role, cg))]
+        for role, f in found:
+            if all(role is not r for r in everywhere):  # else it may hold it in every namespace already, as soon
+                per_namespace.setdefault(role.id, (role, []))[1].append((scope, f, detail))
+        local = [(role, f) for role in roles_by_ns.get(scope, ()) if (f := binder.grant(role, cg))]
+        for role, f in _widest(ctx, local, scope, [*everywhere, *(role for role, _ in found)]):
+            yield _reach(role, scope, f, detail)
+    namespaces = ctx.world.namespaces
+    for role, found_in in per_namespace.values():
+        if ctx.world.bind_widest_only and len(namespaces) > 1 and len(found_in) + len(all_set) >= len(namespaces) and \
+                all_set.union(ns for ns, _, _ in found_in).issuperset(namespaces):
+            # bindable in every namespace: one node, the role held in all of them (RoleBinding by RoleBinding)
+            _, f, detail = found_in[0]
+            yield _reach(role, SCOPE_ALL_NAMESPACES, f,
+                         f"{detail}, and the same in each of the {len(namespaces)} namespaces")
+        else:
+            for ns, f, detail in found_in:
+                yield _reach(role, ns, f, detail)
 
 
 def _update(ctx: TechniqueContext, rewritable_only: bool = False) -> Iterator[Reach]:
