@@ -9,6 +9,7 @@ import yaml
 
 from analyzer.api import Analysis
 from analyzer.escalation import ALL_TECHNIQUES, HOLDS
+from analyzer.model.paths import node_text
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "sample_policies" / "scenarios"
 ESC = sorted(p for p in SCENARIOS.iterdir() if p.is_dir() and p.name.startswith(("esc-", "neg-"))
@@ -284,3 +285,17 @@ def test_a_clusterrole_bindable_in_every_namespace_is_one_held_node() -> None:
     c.escalation.world.bind_widest_only = False
     held = sorted(s.target for s in c.escalation.successors("ServiceAccount:ops/binder") if s.technique == "ESC-BIND")
     assert held == sorted(f"ClusterRole:{r}@{ns}" for r in ("admin", "pod-reader") for ns in namespaces)
+
+
+def test_a_clusterrole_bindable_in_many_namespaces_is_one_node_for_that_set() -> None:
+    # RoleBinding writes and bind in 5 of 6 namespaces: one node, the role held in those 5
+    bound = ["ops", "a", "b", "c", "d"]
+    a = _binder_in(bound, extra_namespaces=("e",))
+    [step] = [s for s in a.escalation.successors("ServiceAccount:ops/binder") if s.technique == "ESC-BIND"]
+    assert step.target.startswith("ClusterRole:admin@<5 namespaces:")
+    assert "each of the 5 namespaces" in step.detail
+    paths = {p.sink: p for p in a.paths_from("ServiceAccount:ops/binder")}
+    assert set(paths) == {f"namespace-admin:{ns}" for ns in bound}  # not e: no RoleBinding writes there
+    d = paths["namespace-admin:a"].to_dict()
+    assert d["steps"][0]["to"] == {"kind": "ClusterRole", "name": "admin", "scope": "5 namespaces"}
+    assert node_text(step.target) == "ClusterRole:admin (bound in 5 namespaces)"

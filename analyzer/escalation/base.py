@@ -324,6 +324,8 @@ class World:
         # bindable in every namespace once); False yields every one (the tests check both give the
         # same shortest paths and blast radii)
         self.bind_widest_only = True
+        # namespace_set_scope() → its namespaces, for the held roles techniques yield in such scopes
+        self.held_scopes: dict[str, tuple[str, ...]] = {}
 
     @cached_property
     def namespaces(self) -> list[str]:

@@ -161,7 +161,8 @@ class EscalationGraph:
                 bindings = [Binding(kind="ClusterRoleBinding", name="(written)", role_ref=rref, subjects=subject)]
                 namespaces: tuple[str, ...] = ()
             else:
-                namespaces = tuple(self.world.namespaces) if scope == SCOPE_ALL_NAMESPACES else (scope,)
+                namespaces = tuple(self.world.namespaces) if scope == SCOPE_ALL_NAMESPACES else \
+                    self.world.held_scopes.get(scope, (scope,))
                 bindings = [Binding(kind="RoleBinding", name="(written)", namespace=ns, role_ref=rref,
                                     subjects=subject) for ns in namespaces]
             probe = PolicyIndex(Inventory(roles=[role], bindings=bindings))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 
 from ..model import RBAC_GROUP, Binding, Grant, Role
-from ..model.paths import SCOPE_ALL_NAMESPACES, SCOPE_CLUSTER
+from ..model.paths import SCOPE_ALL_NAMESPACES, SCOPE_CLUSTER, namespace_set_scope
 from .base import ANY_NAME, Perm, Reach, Technique, TechniqueContext, scope_sink
 
 __all__ = ["BIND", "ESCALATE", "TECHNIQUES", "held_role_id"]
@@ -76,6 +76,8 @@ def _gains_nothing(ctx: TechniqueContext, role: Role, namespace: str) -> bool:
 
 
 _Found = tuple[Grant, str]  # what lets it bind a role (_Binder.grant)
+# a ClusterRole bindable in this many namespaces (or more) is one node, held in all of them
+_ONE_NODE_FROM = 4
 
 
 def _reach(role: Role, scope: str, found: _Found, detail: str) -> Reach:
@@ -171,17 +173,22 @@ def _create(ctx: TechniqueContext, rewritable_only: bool = False) -> Iterator[Re
         local = [(role, f) for role in roles_by_ns.get(scope, ()) if (f := binder.grant(role, cg))]
         for role, f in _widest(ctx, local, scope, [*everywhere, *(role for role, _ in found)]):
             yield _reach(role, scope, f, detail)
-    namespaces = ctx.world.namespaces
+    world = ctx.world
     for role, found_in in per_namespace.values():
-        if ctx.world.bind_widest_only and len(namespaces) > 1 and len(found_in) + len(all_set) >= len(namespaces) and \
-                all_set.union(ns for ns, _, _ in found_in).issuperset(namespaces):
-            # bindable in every namespace: one node, the role held in all of them (RoleBinding by RoleBinding)
-            _, f, detail = found_in[0]
-            yield _reach(role, SCOPE_ALL_NAMESPACES, f,
-                         f"{detail}, and the same in each of the {len(namespaces)} namespaces")
-        else:
+        if not world.bind_widest_only or len(found_in) < _ONE_NODE_FROM:
             for ns, f, detail in found_in:
                 yield _reach(role, ns, f, detail)
+            continue
+        # one node for the role held in all those namespaces (RoleBinding by RoleBinding): per namespace,
+        # thousands of nodes would each repeat the same steps in their own namespace
+        namespaces = [ns for ns, _, _ in found_in]
+        if all_set.union(namespaces).issuperset(world.namespaces):
+            scope = SCOPE_ALL_NAMESPACES
+        else:
+            scope = namespace_set_scope(namespaces)
+            world.held_scopes[scope] = tuple(sorted(namespaces))
+        _, f, detail = found_in[0]
+        yield _reach(role, scope, f, f"{detail}, and the same in each of the {len(found_in)} namespaces")
 
 
 def _update(ctx: TechniqueContext, rewritable_only: bool = False) -> Iterator[Reach]:

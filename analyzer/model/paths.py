@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import hashlib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,8 +11,8 @@ from .results import Grant
 
 __all__ = [
     "SINK_CLUSTER_ADMIN", "SINK_SYSTEM_MASTERS", "SINK_KUBE_SYSTEM_SECRETS", "SINK_NODES", "NAMESPACE_ADMIN_PREFIX",
-    "CLUSTER_SINKS", "is_sink", "namespace_admin_sink", "describe_node", "node_text", "EscalationStep", "EscalationPath",
-    "BlastRadius", "PermissionKey", "PolicyDiff",
+    "CLUSTER_SINKS", "is_sink", "namespace_admin_sink", "namespace_set_scope", "scope_text", "describe_node",
+    "node_text", "EscalationStep", "EscalationPath", "BlastRadius", "PermissionKey", "PolicyDiff",
 ]
 
 SINK_CLUSTER_ADMIN = "cluster-admin"
@@ -21,9 +22,29 @@ SINK_NODES = "nodes"
 NAMESPACE_ADMIN_PREFIX = "namespace-admin:"
 CLUSTER_SINKS = (SINK_SYSTEM_MASTERS, SINK_CLUSTER_ADMIN, SINK_KUBE_SYSTEM_SECRETS, SINK_NODES)
 
-# A role held through a binding the actor writes: "<role id>@<namespace>", or one of these scopes.
+# A role held through a binding the actor writes: "<role id>@<namespace>", or one of these scopes, or
+# "<N namespaces:DIGEST>" (RoleBindings in a set of namespaces, see namespace_set_scope).
 SCOPE_CLUSTER = "<cluster>"
 SCOPE_ALL_NAMESPACES = "<all-namespaces>"
+
+
+def namespace_set_scope(namespaces: Sequence[str]) -> str:
+    """The scope of a role held through RoleBindings in each of ``namespaces``: ``<N namespaces:DIGEST>``,
+    the digest telling sets of the same size apart (the graph keeps the set itself)."""
+    names = sorted(set(namespaces))
+    digest = hashlib.sha256("\n".join(names).encode()).hexdigest()[:10]
+    return f"<{len(names)} namespaces:{digest}>"
+
+
+def scope_text(scope: str) -> str:
+    """A held role's scope for people: ``cluster-wide``, ``in every namespace``, ``in 12 namespaces``, ``in dev``."""
+    if scope == SCOPE_CLUSTER:
+        return "cluster-wide"
+    if scope == SCOPE_ALL_NAMESPACES:
+        return "in every namespace"
+    if scope.startswith("<") and " namespaces:" in scope:
+        return "in " + scope[1:].partition(":")[0]
+    return f"in {scope}"
 
 
 def namespace_admin_sink(namespace: str) -> str:
@@ -45,7 +66,8 @@ def describe_node(node: str) -> dict[str, str]:
         out = {"kind": kind, "name": name if slash else ns}
         if slash:
             out["namespace"] = ns
-        out["scope"] = {SCOPE_CLUSTER: "cluster", SCOPE_ALL_NAMESPACES: "all namespaces"}.get(scope, scope)
+        out["scope"] = {SCOPE_CLUSTER: "cluster", SCOPE_ALL_NAMESPACES: "all namespaces"}.get(
+            scope, scope_text(scope)[3:] if scope.startswith("<") else scope)
         return out
     if kind == "ServiceAccount":
         ns, _, name = rest.partition("/")
@@ -58,8 +80,7 @@ def node_text(node: str) -> str:
     ref, at, scope = node.rpartition("@")
     if not at or not ref.startswith(("Role:", "ClusterRole:")):
         return node
-    where = {SCOPE_CLUSTER: "cluster-wide", SCOPE_ALL_NAMESPACES: "in every namespace"}.get(scope, f"in {scope}")
-    return f"{ref} (bound {where})"
+    return f"{ref} (bound {scope_text(scope)})"
 
 
 @dataclass(frozen=True, kw_only=True)
