@@ -295,6 +295,49 @@ def bench_paths_generated(ctx: Context) -> list[Row]:
                 f"{len(paths):,} paths)", target="< 60 s", ok=wall < 60.0)]
 
 
+_RBAC = "rbac.authorization.k8s.io"
+
+
+def _with_operator(a: Analysis) -> tuple[Analysis, str]:
+    """The generated cluster plus a namespace operator: RoleBinding writes and ``bind`` on any ClusterRole
+    through a RoleBinding in every namespace, but not its own new one (so not "every namespace")."""
+    namespaces = sorted(a.inventory.namespaces)
+    extra: list[dict[str, Any]] = [
+        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "namespace-operator", "namespace": "platform"}},
+        {"apiVersion": f"{_RBAC}/v1", "kind": "ClusterRole", "metadata": {"name": "namespace-operator"},
+         "rules": [{"apiGroups": [_RBAC], "resources": ["rolebindings"], "verbs": ["create", "update", "patch"]},
+                   {"apiGroups": [_RBAC], "resources": ["clusterroles"], "verbs": ["bind"]}]},
+    ]
+    extra += [{"apiVersion": f"{_RBAC}/v1", "kind": "RoleBinding",
+               "metadata": {"name": "namespace-operator", "namespace": ns},
+               "roleRef": {"apiGroup": _RBAC, "kind": "ClusterRole", "name": "namespace-operator"},
+               "subjects": [{"kind": "ServiceAccount", "name": "namespace-operator", "namespace": "platform"}]}
+              for ns in namespaces]
+    more = Analysis.from_objects(extra).inventory
+    inv = a.inventory
+    merged = type(inv)(roles=inv.roles + more.roles, bindings=inv.bindings + more.bindings,
+                       service_accounts=inv.service_accounts + more.service_accounts, objects=inv.objects + more.objects)
+    return Analysis(merged), "ServiceAccount:platform/namespace-operator"
+
+
+def bench_paths_operator(ctx: Context) -> list[Row]:
+    """The generated cluster with an operator that may bind any ClusterRole in (nearly) every namespace:
+    its paths (one subject), then every subject's, each on a fresh escalation graph."""
+    from analyzer.escalation import build_graph
+
+    assert ctx.analysis is not None
+    a, operator = _with_operator(ctx.analysis)
+    index, workloads = a.index, a.workloads  # built before timing
+    namespaces = sum(1 for b in a.inventory.bindings if b.name == "namespace-operator")
+    paths, wall, _ = _timed(lambda: build_graph(a.inventory, index, workloads).paths_from(operator))
+    every, wall_all, cpu_all = _timed(lambda: build_graph(a.inventory, index, workloads).all_paths())
+    return [Row(name=f"paths, an operator binding any ClusterRole in {namespaces:,} namespaces (one subject)",
+                value=f"{wall:.2f} s wall ({len(paths):,} paths)", target="< 2 s", ok=wall < 2.0),
+            Row(name="paths, every subject, same cluster with that operator",
+                value=f"{wall_all:.1f} s wall ({cpu_all:.1f} s CPU, {len(every):,} paths)", target="< 60 s",
+                ok=wall_all < 60.0)]
+
+
 # Benchmarks that build their own cluster (the generated one is not loaded for them alone).
 SELF_CONTAINED = {"audit", "paths"}
 
@@ -307,6 +350,7 @@ BENCHMARKS: list[tuple[str, Callable[[Context], list[Row]]]] = [
     ("render", bench_render),
     ("audit-generated", bench_audit_generated),
     ("paths-generated", bench_paths_generated),
+    ("paths-operator", bench_paths_operator),
     ("audit", bench_audit),
     ("paths", bench_paths),
 ]

@@ -172,7 +172,9 @@ _RULE_POOL = [
     {"apiGroups": [""], "resources": ["users", "serviceaccounts"], "verbs": ["impersonate"]},
     {"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get"]},
     {"nonResourceURLs": ["/metrics"], "verbs": ["get"]},
+    {"apiGroups": [RBAC], "resources": ["rolebindings"], "verbs": ["patch"]},  # existing bindings only
 ]
+_RB_PATCH = _RULE_POOL[-1]
 
 
 def _random_policy(seed: int) -> list[dict]:
@@ -206,7 +208,8 @@ def _random_policy(seed: int) -> list[dict]:
                             "roleRef": ref, "subjects": [subject]})
     if rnd.random() < 0.6:  # RoleBinding writes and bind for one subject in most namespaces (a namespace-set node)
         objects.append({"apiVersion": f"{RBAC}/v1", "kind": "ClusterRole", "metadata": {"name": "binder"},
-                        "rules": [_RULE_POOL[7], rnd.choice(_RULE_POOL[9:11]), *rnd.sample(_RULE_POOL, 1)]})
+                        "rules": [rnd.choice((_RULE_POOL[7], _RB_PATCH)), rnd.choice(_RULE_POOL[9:11]),
+                                  *rnd.sample(_RULE_POOL, 1)]})
         ref = {"apiGroup": RBAC, "kind": "ClusterRole", "name": "binder"}
         subject = rnd.choice(subjects)
         for ns in namespaces[rnd.randint(0, 1):]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from typing import TypeVar
 
 from ..model import RBAC_GROUP, Binding, Grant, Role
 from ..model.paths import SCOPE_ALL_NAMESPACES, SCOPE_CLUSTER, namespace_set_scope
@@ -76,6 +77,7 @@ def _gains_nothing(ctx: TechniqueContext, role: Role, namespace: str) -> bool:
 
 
 _Found = tuple[Grant, str]  # what lets it bind a role (_Binder.grant)
+T = TypeVar("T")
 # a ClusterRole bindable in this many namespaces (or more) is one node, held in all of them
 _ONE_NODE_FROM = 4
 
@@ -85,8 +87,8 @@ def _reach(role: Role, scope: str, found: _Found, detail: str) -> Reach:
     return Reach(target=held_role_id(role, scope), grant=grant, detail=f"{detail}; {why}" if why else detail)
 
 
-def _widest(ctx: TechniqueContext, found: list[tuple[Role, _Found]], namespace: str,
-            wider: Sequence[Role] = (), *, cluster: bool = False) -> list[tuple[Role, _Found]]:
+def _widest(ctx: TechniqueContext, found: list[tuple[Role, T]], namespace: str,
+            wider: Sequence[Role] = (), *, cluster: bool = False) -> list[tuple[Role, T]]:
     """Of the roles an actor may bind in one scope, those no other one there (nor one of ``wider``)
     includes: binding a role whose every permission another bindable role gives leads nowhere that the
     wider one does not, as soon (its held node would only repeat the wider one's steps). Roles that may
@@ -116,7 +118,9 @@ def _everything(role: Role) -> bool:
     return any("*" in r.verbs and "*" in r.resources and "*" in r.api_groups for r in role.rules)
 
 
-def _create(ctx: TechniqueContext, rewritable_only: bool = False) -> Iterator[Reach]:
+def _create(ctx: TechniqueContext, wider: dict[str, list[Role]], rewritable_only: bool = False) -> Iterator[Reach]:
+    """Create a binding of a role to yourself. ``wider`` gets the roles it may so hold per namespace
+    ("": in every one), which makes binding the roles they include through ``_update`` pointless."""
     index = ctx.world.index
     cluster_roles: Iterable[Role]
     cluster_roles, roles_by_ns = ctx.world.rewritable_roles if rewritable_only else \
@@ -152,6 +156,7 @@ def _create(ctx: TechniqueContext, rewritable_only: bool = False) -> Iterator[Re
             found = _widest(ctx, [(role, f) for role in cluster_roles if (f := binder.grant(role, cg))], "")
             for role, f in found:
                 everywhere.append(role)
+                wider.setdefault("", []).append(role)
                 yield _reach(role, SCOPE_ALL_NAMESPACES, f, detail)
             roles = [r for rs in roles_by_ns.values() for r in rs] if rewritable_only else index.roles.values()
             for role in roles:
@@ -171,16 +176,25 @@ def _create(ctx: TechniqueContext, rewritable_only: bool = False) -> Iterator[Re
             if all(role is not r for r in everywhere):  # else it may hold it in every namespace already, as soon
                 per_namespace.setdefault(role.id, (role, []))[1].append((scope, f, detail))
         local = [(role, f) for role in roles_by_ns.get(scope, ()) if (f := binder.grant(role, cg))]
+        wider.setdefault(scope, []).extend(role for role, _ in found)
         for role, f in _widest(ctx, local, scope, [*everywhere, *(role for role, _ in found)]):
+            wider[scope].append(role)
             yield _reach(role, scope, f, detail)
+    yield from _one_node_per_role(ctx, per_namespace, all_set)
+
+
+def _one_node_per_role(ctx: TechniqueContext, per_namespace: dict[str, tuple[Role, list[tuple[str, _Found, str]]]],
+                       all_set: set[str]) -> Iterator[Reach]:
+    """Reaches for ClusterRoles held through RoleBindings (role id → the role, and per namespace what lets
+    it bind it there): one node for the role held in all those namespaces (RoleBinding by RoleBinding)
+    from ``_ONE_NODE_FROM`` namespaces on, as per namespace thousands of nodes would each repeat the same
+    steps in their own namespace. ``all_set``: namespaces where it holds everything (binding is moot)."""
     world = ctx.world
     for role, found_in in per_namespace.values():
         if not world.bind_widest_only or len(found_in) < _ONE_NODE_FROM:
             for ns, f, detail in found_in:
                 yield _reach(role, ns, f, detail)
             continue
-        # one node for the role held in all those namespaces (RoleBinding by RoleBinding): per namespace,
-        # thousands of nodes would each repeat the same steps in their own namespace
         namespaces = [ns for ns, _, _ in found_in]
         if all_set.union(namespaces).issuperset(world.namespaces):
             scope = SCOPE_ALL_NAMESPACES
@@ -191,8 +205,9 @@ def _create(ctx: TechniqueContext, rewritable_only: bool = False) -> Iterator[Re
         yield _reach(role, scope, f, f"{detail}, and the same in each of the {len(found_in)} namespaces")
 
 
-def _update(ctx: TechniqueContext, rewritable_only: bool = False) -> Iterator[Reach]:
-    """Add yourself to an existing binding: its roleRef cannot change, so you get that binding's role."""
+def _update(ctx: TechniqueContext, wider: dict[str, list[Role]], rewritable_only: bool = False) -> Iterator[Reach]:
+    """Add yourself to an existing binding: its roleRef cannot change, so you get that binding's role
+    (only roles that neither another such role nor one of ``wider`` includes, see ``_create``)."""
     index = ctx.world.index
     verbs = ("update", "patch")
     # (binding, its update grant) for every binding the actor may update: "any name" grants cover every
@@ -208,6 +223,7 @@ def _update(ctx: TechniqueContext, rewritable_only: bool = False) -> Iterator[Re
         for ns in namespaces:
             found.extend(_updatable(ctx, "rolebindings", ns, index.role_bindings.get(ns, ())))
     binders: dict[str, _Binder] = {}  # one per scope: the bind grant for any name is asked once there
+    by_scope: dict[str, list[tuple[Role, tuple[_Found, str]]]] = {}
     for b, ug in found:
         role = index.role_for(b)
         if role is None or not role.rules or (rewritable_only and not ctx.world.rewrites(role)):
@@ -217,8 +233,20 @@ def _update(ctx: TechniqueContext, rewritable_only: bool = False) -> Iterator[Re
         if binder is None:
             binder = binders[ns] = _Binder(ctx, ns, ns)
         if bound := binder.grant(role, ug):
-            yield _reach(role, ns or SCOPE_CLUSTER, bound,
-                         f"update {b.kind} {b.namespace + '/' if b.namespace else ''}{b.name} ({ug.describe()})")
+            detail = f"update {b.kind} {b.namespace + '/' if b.namespace else ''}{b.name} ({ug.describe()})"
+            by_scope.setdefault(ns, []).append((role, (bound, detail)))
+    per_namespace: dict[str, tuple[Role, list[tuple[str, _Found, str]]]] = {}
+    for ns, candidates in by_scope.items():
+        if not ns:
+            for role, (bound, detail) in _widest(ctx, candidates, "", cluster=True):
+                yield _reach(role, SCOPE_CLUSTER, bound, detail)
+            continue
+        for role, (bound, detail) in _widest(ctx, candidates, ns, [*wider.get("", ()), *wider.get(ns, ())]):
+            if role.kind == "ClusterRole":
+                per_namespace.setdefault(role.id, (role, []))[1].append((ns, bound, detail))
+            else:
+                yield _reach(role, ns, bound, detail)
+    yield from _one_node_per_role(ctx, per_namespace, set())
 
 
 def _updatable(ctx: TechniqueContext, res: str, namespace: str,
@@ -238,8 +266,9 @@ def _updatable(ctx: TechniqueContext, res: str, namespace: str,
 
 def _bind(ctx: TechniqueContext) -> Iterator[Reach]:
     if ctx.may("bind", "roles") or ctx.may("bind", "clusterroles"):
-        yield from _create(ctx)
-        yield from _update(ctx)
+        wider: dict[str, list[Role]] = {}
+        yield from _create(ctx, wider)
+        yield from _update(ctx, wider)
         return
     # without bind, only roles whose permissions it already holds can be bound; that gains something only
     # when the role may then be rewritten (see _gains_nothing), so it must hold escalate on roles itself
@@ -247,8 +276,9 @@ def _bind(ctx: TechniqueContext) -> Iterator[Reach]:
         return
     cluster_roles, roles_by_ns = ctx.world.rewritable_roles
     if cluster_roles or roles_by_ns:
-        yield from _create(ctx, rewritable_only=True)
-        yield from _update(ctx, rewritable_only=True)
+        wider = {}
+        yield from _create(ctx, wider, rewritable_only=True)
+        yield from _update(ctx, wider, rewritable_only=True)
 
 
 def _escalate(ctx: TechniqueContext) -> Iterator[Reach]:
