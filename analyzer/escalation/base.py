@@ -424,6 +424,23 @@ class World:
         ``namespace`` ("": ClusterRoleBindings)? (``covers``, memoised per pair of rules tuples.)"""
         return held_rules_of(self.index, (outer,)).holds(self.binding_rules(inner, namespace))
 
+    def grants_everything(self, role: Role) -> bool:
+        """Has ``role`` a rule with ``*`` verbs, groups and resources (memoised per rules tuple)?"""
+        hit = self._everything.get(id(role.rules))
+        if hit is None or hit[0] is not role.rules:
+            hit = self._everything[id(role.rules)] = (role.rules, any(
+                "*" in r.verbs and "*" in r.resources and "*" in r.api_groups for r in role.rules))
+        return hit[1]
+
+    @cached_property
+    def _everything(self) -> dict[int, tuple[tuple[PolicyRule, ...], bool]]:
+        return {}
+
+    @cached_property
+    def widest_memo(self) -> dict[tuple, tuple[int, ...]]:
+        """For ESC-BIND: which of some bindable roles no other one includes, per (scope kind, roles)."""
+        return {}
+
     def rewrites(self, role: Role) -> bool:
         """``may_rewrite_roles``, memoised per rules tuple (the loader interns identical rules)."""
         hit = self._rewrites.get(id(role.rules))

@@ -101,21 +101,23 @@ def _widest(ctx: TechniqueContext, found: list[tuple[Role, T]], namespace: str,
     world = ctx.world
     if not world.bind_widest_only:
         return found
-    order = sorted(range(len(found)), key=lambda i: (not _everything(found[i][0]), -len(found[i][0].rules), i))
-    kept_roles: list[Role] = list(wider)
-    kept: set[int] = set()
-    for i in order:
-        role = found[i][0]
-        # a rewritable role is included only by one holding everything there (it holds the scope itself)
-        if not any(world.includes(w, role, namespace) and (_everything(w) or not world.rewrites(role))
-                   for w in kept_roles if not (cluster and _everything(w))):
-            kept.add(i)
-            kept_roles.append(role)
-    return [f for i, f in enumerate(found) if i in kept]
-
-
-def _everything(role: Role) -> bool:
-    return any("*" in r.verbs and "*" in r.resources and "*" in r.api_groups for r in role.rules)
+    # the answer depends only on the roles and on the kind of scope: asked again in every namespace
+    key = (bool(namespace), cluster, tuple(id(r.rules) for r, _ in found), tuple(id(r.rules) for r in wider))
+    kept = world.widest_memo.get(key)
+    if kept is None:
+        everything = world.grants_everything
+        order = sorted(range(len(found)), key=lambda i: (not everything(found[i][0]), -len(found[i][0].rules), i))
+        kept_roles: list[Role] = list(wider)
+        chosen: set[int] = set()
+        for i in order:
+            role = found[i][0]
+            # a rewritable role is included only by one holding everything there (it holds the scope itself)
+            if not any(world.includes(w, role, namespace) and (everything(w) or not world.rewrites(role))
+                       for w in kept_roles if not (cluster and everything(w))):
+                chosen.add(i)
+                kept_roles.append(role)
+        kept = world.widest_memo[key] = tuple(sorted(chosen))
+    return [found[i] for i in kept]
 
 
 def _create(ctx: TechniqueContext, wider: dict[str, list[Role]], rewritable_only: bool = False) -> Iterator[Reach]:
@@ -221,7 +223,8 @@ def _update(ctx: TechniqueContext, wider: dict[str, list[Role]], rewritable_only
         else:
             namespaces = ctx.namespaces_beyond(verbs, "rolebindings")
         for ns in namespaces:
-            found.extend(_updatable(ctx, "rolebindings", ns, index.role_bindings.get(ns, ())))
+            if not ctx.actor.holds_every_resource(ns):  # else no binding there can give it anything
+                found.extend(_updatable(ctx, "rolebindings", ns, index.role_bindings.get(ns, ())))
     binders: dict[str, _Binder] = {}  # one per scope: the bind grant for any name is asked once there
     by_scope: dict[str, list[tuple[Role, tuple[_Found, str]]]] = {}
     for b, ug in found:
@@ -229,6 +232,8 @@ def _update(ctx: TechniqueContext, wider: dict[str, list[Role]], rewritable_only
         if role is None or not role.rules or (rewritable_only and not ctx.world.rewrites(role)):
             continue
         ns = b.namespace if b.kind == "RoleBinding" else ""
+        if ns and (held := [*wider.get("", ()), *wider.get(ns, ())]) and not _widest(ctx, [(role, None)], ns, held):
+            continue  # a role it may bind there anyway includes this one
         binder = binders.get(ns)
         if binder is None:
             binder = binders[ns] = _Binder(ctx, ns, ns)
