@@ -6,7 +6,7 @@ Usage::
     python benchmarks/run.py --objects 20000      # smaller
     python benchmarks/run.py --only can-i,audit   # some benchmarks only
 
-Benchmarks: load, parse, can-i, who-can, render, audit-generated, paths-generated, audit, paths.
+Benchmarks: load, parse, can-i, who-can, render, audit-generated, paths-generated, paths-operator, audit, paths.
 
 Each benchmark is a function ``bench_x(ctx) -> list[Row]`` listed in ``BENCHMARKS``; adding a figure is
 one function and one line. ``ctx.analysis`` is the loaded (and indexed) Analysis; ``ctx.requests`` a
