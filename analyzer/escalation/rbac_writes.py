@@ -91,13 +91,14 @@ def _widest(ctx: TechniqueContext, found: list[tuple[Role, T]], namespace: str,
             wider: Sequence[Role] = (), *, cluster: bool = False) -> list[tuple[Role, T]]:
     """Of the roles an actor may bind in one scope, those no other one there (nor one of ``wider``)
     includes: binding a role whose every permission another bindable role gives leads nowhere that the
-    wider one does not, as soon (its held node would only repeat the wider one's steps). Roles that may
-    be rewritten once bound are kept (rewriting the role bound to you is their own step) unless a role
-    with ``*`` on everything includes them. Among roles
-    with the same permissions the first is kept. ``cluster-admin``-like roles come first, so with one
-    of them bindable in a namespace it is usually the only node there. ``cluster``: ClusterRoleBindings,
-    where such a role's node is the end of the search (cluster-admin): it includes no other role, whose
-    steps to identities still make the blast radius."""
+    wider one does not, as soon (its held node would only repeat the wider one's steps).
+
+    Roles that may be rewritten once bound are kept (rewriting the role bound to you is their own step)
+    unless a role with ``*`` on everything includes them. Among roles with the same permissions the first
+    is kept; ``cluster-admin``-like roles come first, so with one of them bindable in a namespace it is
+    usually the only node there. ``cluster``: ClusterRoleBindings, where such a role's node ends the
+    search (cluster-admin): there it includes no other role, whose steps to identities still make the
+    blast radius."""
     world = ctx.world
     if not world.bind_widest_only:
         return found
