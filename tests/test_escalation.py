@@ -240,7 +240,7 @@ def test_binding_a_rewritable_role_you_hold_needs_no_bind_verb() -> None:
     assert not [s for s in plain.escalation.successors("ServiceAccount:dev/ci") if s.technique == "ESC-BIND"]
 
 
-def _binder_in(namespaces: list[str], extra_namespaces: tuple[str, ...] = ()) -> Analysis:
+def _binder_in(namespaces: list[str], extra_namespaces: tuple[str, ...] = (), more: tuple[dict, ...] = ()) -> Analysis:
     """ServiceAccount ops/binder with RoleBinding writes and bind (a ClusterRole bound by a RoleBinding in
     each of ``namespaces``); ``extra_namespaces`` exist too, without its RoleBindings."""
     objects: list[dict] = [
@@ -259,7 +259,7 @@ def _binder_in(namespaces: list[str], extra_namespaces: tuple[str, ...] = ()) ->
         objects.append({"apiVersion": f"{_RBAC}/v1", "kind": "RoleBinding", "metadata": {"name": "binder", "namespace": ns},
                         "roleRef": {"apiGroup": _RBAC, "kind": "ClusterRole", "name": "binder"},
                         "subjects": [{"kind": "ServiceAccount", "name": "binder", "namespace": "ops"}]})
-    return Analysis.from_objects(objects)
+    return Analysis.from_objects([*objects, *more])
 
 
 def test_a_clusterrole_bindable_in_every_namespace_is_one_held_node() -> None:
@@ -299,3 +299,13 @@ def test_a_clusterrole_bindable_in_many_namespaces_is_one_node_for_that_set() ->
     d = paths["namespace-admin:a"].to_dict()
     assert d["steps"][0]["to"] == {"kind": "ClusterRole", "name": "admin", "scope": "5 namespaces"}
     assert node_text(step.target) == "ClusterRole:admin (bound in 5 namespaces)"
+
+
+def test_of_roles_with_the_same_permissions_cluster_admin_is_the_one_bound() -> None:
+    # every `*` role includes the others: the path names the one people know
+    star = [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}, {"nonResourceURLs": ["*"], "verbs": ["*"]}]
+    more = tuple({"apiVersion": f"{_RBAC}/v1", "kind": "ClusterRole", "metadata": {"name": name}, "rules": star}
+                 for name in ("argocd-application-controller", "cluster-admin"))
+    a = _binder_in(["ops", "a"], more=more)
+    held = {s.target for s in a.escalation.successors("ServiceAccount:ops/binder") if s.technique == "ESC-BIND"}
+    assert held == {"ClusterRole:cluster-admin@ops", "ClusterRole:cluster-admin@a"}

@@ -94,8 +94,8 @@ def _widest(ctx: TechniqueContext, found: list[tuple[Role, T]], namespace: str,
     wider one does not, as soon (its held node would only repeat the wider one's steps).
 
     Roles that may be rewritten once bound are kept (rewriting the role bound to you is their own step)
-    unless a role with ``*`` on everything includes them. Among roles with the same permissions the first
-    is kept; ``cluster-admin``-like roles come first, so with one of them bindable in a namespace it is
+    unless a role with ``*`` on everything includes them. Among roles with the same permissions
+    ``cluster-admin``, else the first, is kept; ``cluster-admin``-like roles come first, so with one of them bindable in a namespace it is
     usually the only node there. ``cluster``: ClusterRoleBindings, where such a role's node ends the
     search (cluster-admin): there it includes no other role, whose steps to identities still make the
     blast radius."""
@@ -107,7 +107,9 @@ def _widest(ctx: TechniqueContext, found: list[tuple[Role, T]], namespace: str,
     kept = world.widest_memo.get(key)
     if kept is None:
         everything = world.grants_everything
-        order = sorted(range(len(found)), key=lambda i: (not everything(found[i][0]), -len(found[i][0].rules), i))
+        # the widest first; of equals, the one people know (cluster-admin), then the first
+        order = sorted(range(len(found)), key=lambda i: (not everything(found[i][0]), found[i][0].name != "cluster-admin",
+                                                         -len(found[i][0].rules), i))
         kept_roles: list[Role] = list(wider)
         chosen: set[int] = set()
         for i in order:
