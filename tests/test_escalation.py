@@ -309,3 +309,23 @@ def test_of_roles_with_the_same_permissions_cluster_admin_is_the_one_bound() -> 
     a = _binder_in(["ops", "a"], more=more)
     held = {s.target for s in a.escalation.successors("ServiceAccount:ops/binder") if s.technique == "ESC-BIND"}
     assert held == {"ClusterRole:cluster-admin@ops", "ClusterRole:cluster-admin@a"}
+
+
+def test_lifting_pod_security_of_a_namespace_named_by_a_clusterrolebinding() -> None:
+    # patch on namespaces is cluster-scoped: a ClusterRoleBinding's rule naming `dev` allows it there (with
+    # pods created in dev); the same rule bound by a RoleBinding in dev allows nothing
+    def policy(binding_kind: str) -> Analysis:
+        meta = {"name": "psa"} if binding_kind == "ClusterRoleBinding" else {"name": "psa", "namespace": "dev"}
+        return Analysis.from_objects([
+            {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}} for name in ("dev", "prod")] + [
+            {"apiVersion": f"{_RBAC}/v1", "kind": "ClusterRole", "metadata": {"name": "psa"},
+             "rules": [{"apiGroups": [""], "resources": ["namespaces"], "verbs": ["patch"], "resourceNames": ["dev"]},
+                       {"apiGroups": [""], "resources": ["pods"], "verbs": ["create"]}]},
+            {"apiVersion": f"{_RBAC}/v1", "kind": binding_kind, "metadata": meta,
+             "roleRef": {"apiGroup": _RBAC, "kind": "ClusterRole", "name": "psa"},
+             "subjects": [{"kind": "User", "name": "alice"}]}])
+
+    steps = [s for s in policy("ClusterRoleBinding").escalation.successors("User:alice")
+             if s.technique == "ESC-NAMESPACE-PSA"]
+    assert [(s.target, "namespace dev" in s.detail) for s in steps] == [("nodes", True)]
+    assert not [s for s in policy("RoleBinding").escalation.successors("User:alice") if s.technique == "ESC-NAMESPACE-PSA"]

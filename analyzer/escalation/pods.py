@@ -147,9 +147,16 @@ def _webhook(ctx: TechniqueContext) -> Iterator[Reach]:
 def _namespace_psa(ctx: TechniqueContext) -> Iterator[Reach]:
     if not (ctx.may("patch", "namespaces") or ctx.may("update", "namespaces")) or not ctx.may("create", "pods"):
         return
+    # namespaces are cluster-scoped: beyond a grant for any name, only names that ClusterRoleBindings'
+    # rules list can be patched (looking at those alone spares a walk over every namespace per actor)
+    named = None
+    if ctx.any_grant(("patch", "update"), "namespaces", name=ANY_NAME) is None:
+        named = ctx.names(("patch", "update"), "namespaces", cluster_only=True)
+        if not named:
+            return
     pods_anywhere = ctx.grant("create", "pods") is not None
     namespaces = ctx.world.namespaces if pods_anywhere else list(ctx.actor.namespaces)
-    for ns in namespaces:
+    for ns in namespaces if named is None else [ns for ns in namespaces if ns in named]:
         pg = ctx.grant("create", "pods", namespace=ns)
         if pg is None:
             continue
