@@ -6,7 +6,8 @@ Usage::
     python benchmarks/run.py --objects 20000      # smaller
     python benchmarks/run.py --only can-i,audit   # some benchmarks only
 
-Benchmarks: load, parse, can-i, who-can, render, audit-generated, paths-generated, paths-operator, audit, paths.
+Benchmarks: load, parse, can-i, who-can, render, audit-generated, paths-generated, paths-operator,
+paths-open-pods, audit, paths.
 
 Each benchmark is a function ``bench_x(ctx) -> list[Row]`` listed in ``BENCHMARKS``; adding a figure is
 one function and one line. ``ctx.analysis`` is the loaded (and indexed) Analysis; ``ctx.requests`` a
@@ -298,6 +299,15 @@ def bench_paths_generated(ctx: Context) -> list[Row]:
 _RBAC = "rbac.authorization.k8s.io"
 
 
+def _with_objects(a: Analysis, extra: list[dict[str, Any]]) -> Analysis:
+    """A new Analysis of the loaded inventory plus some objects (the files are not read again)."""
+    more = Analysis.from_objects(extra).inventory
+    inv = a.inventory
+    return Analysis(type(inv)(roles=inv.roles + more.roles, bindings=inv.bindings + more.bindings,
+                              service_accounts=inv.service_accounts + more.service_accounts,
+                              objects=inv.objects + more.objects))
+
+
 def _with_operator(a: Analysis) -> tuple[Analysis, str]:
     """The generated cluster plus a namespace operator: RoleBinding writes and ``bind`` on any ClusterRole
     through a RoleBinding in every namespace, but not its own new one (so not "every namespace")."""
@@ -313,11 +323,7 @@ def _with_operator(a: Analysis) -> tuple[Analysis, str]:
                "roleRef": {"apiGroup": _RBAC, "kind": "ClusterRole", "name": "namespace-operator"},
                "subjects": [{"kind": "ServiceAccount", "name": "namespace-operator", "namespace": "platform"}]}
               for ns in namespaces]
-    more = Analysis.from_objects(extra).inventory
-    inv = a.inventory
-    merged = type(inv)(roles=inv.roles + more.roles, bindings=inv.bindings + more.bindings,
-                       service_accounts=inv.service_accounts + more.service_accounts, objects=inv.objects + more.objects)
-    return Analysis(merged), "ServiceAccount:platform/namespace-operator"
+    return _with_objects(a, extra), "ServiceAccount:platform/namespace-operator"
 
 
 def bench_paths_operator(ctx: Context) -> list[Row]:
@@ -338,6 +344,28 @@ def bench_paths_operator(ctx: Context) -> list[Row]:
                 ok=wall_all < 60.0)]
 
 
+def bench_paths_open_pods(ctx: Context) -> list[Row]:
+    """The generated cluster misconfigured so that every authenticated user may create pods anywhere
+    (a ClusterRoleBinding to system:authenticated): every identity can then become every ServiceAccount.
+    A user bound to nothing else (one subject), then every subject, each on a fresh escalation graph."""
+    from analyzer.escalation import build_graph
+
+    assert ctx.analysis is not None
+    a = _with_objects(ctx.analysis, [
+        {"apiVersion": f"{_RBAC}/v1", "kind": "ClusterRole", "metadata": {"name": "pods-for-all"},
+         "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["create"]}]},
+        {"apiVersion": f"{_RBAC}/v1", "kind": "ClusterRoleBinding", "metadata": {"name": "pods-for-all"},
+         "roleRef": {"apiGroup": _RBAC, "kind": "ClusterRole", "name": "pods-for-all"},
+         "subjects": [{"apiGroup": _RBAC, "kind": "Group", "name": "system:authenticated"}]}])
+    index, workloads = a.index, a.workloads  # built before timing
+    paths, wall, _ = _timed(lambda: build_graph(a.inventory, index, workloads).paths_from("User:new-hire"))
+    every, wall_all, cpu_all = _timed(lambda: build_graph(a.inventory, index, workloads).all_paths())
+    return [Row(name="paths, system:authenticated may create pods: a user bound to nothing else",
+                value=f"{wall:.2f} s wall ({len(paths):,} paths)", target="< 2 s", ok=wall < 2.0),
+            Row(name="paths, every subject, same cluster", value=f"{wall_all:.1f} s wall ({cpu_all:.1f} s CPU, "
+                f"{len(every):,} paths)", target="< 60 s", ok=wall_all < 60.0)]
+
+
 # Benchmarks that build their own cluster (the generated one is not loaded for them alone).
 SELF_CONTAINED = {"audit", "paths"}
 
@@ -351,6 +379,7 @@ BENCHMARKS: list[tuple[str, Callable[[Context], list[Row]]]] = [
     ("audit-generated", bench_audit_generated),
     ("paths-generated", bench_paths_generated),
     ("paths-operator", bench_paths_operator),
+    ("paths-open-pods", bench_paths_open_pods),
     ("audit", bench_audit),
     ("paths", bench_paths),
 ]
