@@ -329,3 +329,28 @@ def test_lifting_pod_security_of_a_namespace_named_by_a_clusterrolebinding() -> 
              if s.technique == "ESC-NAMESPACE-PSA"]
     assert [(s.target, "namespace dev" in s.detail) for s in steps] == [("nodes", True)]
     assert not [s for s in policy("RoleBinding").escalation.successors("User:alice") if s.technique == "ESC-NAMESPACE-PSA"]
+
+
+def test_impersonating_groups_named_by_a_clusterrolebinding_only() -> None:
+    # groups are cluster-scoped: a ClusterRoleBinding's rule naming `dev` allows impersonating dev (with a
+    # user); a RoleBinding's rule (here with impersonate on ServiceAccounts of its namespace) allows no group
+    def policy(binding_kind: str) -> Analysis:
+        meta = {"name": "imp"} if binding_kind == "ClusterRoleBinding" else {"name": "imp", "namespace": "ns1"}
+        objects = [{"apiVersion": f"{_RBAC}/v1", "kind": "ClusterRole", "metadata": {"name": "imp"},
+                    "rules": [{"apiGroups": [""], "resources": ["groups"], "verbs": ["impersonate"], "resourceNames": ["dev"]},
+                              {"apiGroups": [""], "resources": ["serviceaccounts"], "verbs": ["impersonate"]}]},
+                   {"apiVersion": f"{_RBAC}/v1", "kind": binding_kind, "metadata": meta,
+                    "roleRef": {"apiGroup": _RBAC, "kind": "ClusterRole", "name": "imp"},
+                    "subjects": [{"kind": "User", "name": "alice"}]},
+                   {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "sa", "namespace": "ns1"}}]
+        for group in ("dev", "ops"):  # groups the policy names
+            objects.append({"apiVersion": f"{_RBAC}/v1", "kind": "ClusterRoleBinding", "metadata": {"name": group},
+                            "roleRef": {"apiGroup": _RBAC, "kind": "ClusterRole", "name": "imp"},
+                            "subjects": [{"kind": "Group", "name": group, "apiGroup": _RBAC}]})
+        return Analysis.from_objects(objects)
+
+    def groups(a: Analysis) -> list[str]:
+        return [s.target for s in a.escalation.successors("User:alice") if s.technique == "ESC-IMPERSONATE-GROUP"]
+
+    assert groups(policy("ClusterRoleBinding")) == ["Group:dev"]
+    assert groups(policy("RoleBinding")) == []

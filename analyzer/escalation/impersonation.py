@@ -68,7 +68,11 @@ def _groups(ctx: TechniqueContext) -> Iterator[Reach]:
     if user_grant is None:
         return
     detail = f"with a user it may impersonate ({user_grant.describe()})"
-    for group in sorted(ctx.world.groups | {SYSTEM_MASTERS}):
+    groups = ctx.world.groups | {SYSTEM_MASTERS}
+    if ctx.grant("impersonate", "groups", name=ANY_NAME) is None:
+        # groups are cluster-scoped: only names that ClusterRoleBindings' rules list can still be allowed
+        groups &= ctx.names(("impersonate",), "groups", cluster_only=True)
+    for group in sorted(groups):
         g = ctx.grant("impersonate", "groups", name=group)
         if g is not None:
             target = SINK_SYSTEM_MASTERS if group == SYSTEM_MASTERS else node_id("Group", group)
