@@ -354,3 +354,22 @@ def test_impersonating_groups_named_by_a_clusterrolebinding_only() -> None:
 
     assert groups(policy("ClusterRoleBinding")) == ["Group:dev"]
     assert groups(policy("RoleBinding")) == []
+
+
+def test_updating_a_named_mutating_webhook_needs_a_clusterrolebinding() -> None:
+    adm = "admissionregistration.k8s.io"
+
+    def steps(binding_kind: str) -> list[str]:
+        meta = {"name": "hooks"} if binding_kind == "ClusterRoleBinding" else {"name": "hooks", "namespace": "dev"}
+        a = Analysis.from_objects([
+            {"apiVersion": f"{adm}/v1", "kind": "MutatingWebhookConfiguration", "metadata": {"name": "hook-a"}},
+            {"apiVersion": f"{_RBAC}/v1", "kind": "ClusterRole", "metadata": {"name": "hooks"},
+             "rules": [{"apiGroups": [adm], "resources": ["mutatingwebhookconfigurations"], "verbs": ["update"],
+                        "resourceNames": ["hook-a"]}]},
+            {"apiVersion": f"{_RBAC}/v1", "kind": binding_kind, "metadata": meta,
+             "roleRef": {"apiGroup": _RBAC, "kind": "ClusterRole", "name": "hooks"},
+             "subjects": [{"kind": "User", "name": "alice"}]}])
+        return [s.target for s in a.escalation.successors("User:alice") if s.technique == "ESC-MUTATING-WEBHOOK"]
+
+    assert steps("ClusterRoleBinding") == ["hub:pods:*"]
+    assert steps("RoleBinding") == []

@@ -135,7 +135,9 @@ def _webhook(ctx: TechniqueContext) -> Iterator[Reach]:
     g = ctx.grant("create", res, api_group=_ADMISSION) or ctx.any_grant(
         ("update", "patch"), res, api_group=_ADMISSION, name=ANY_NAME)
     if g is None:
-        for hook in ctx.world.webhooks:
+        # cluster-scoped: once any name is refused, only names ClusterRoleBindings' rules list can be allowed
+        names = ctx.names(("update", "patch"), res, cluster_only=True)
+        for hook in (h for h in ctx.world.webhooks if h.name in names):
             g = ctx.any_grant(("update", "patch"), res, api_group=_ADMISSION, name=hook.name)
             if g is not None:
                 break
