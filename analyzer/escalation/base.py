@@ -240,6 +240,34 @@ class Actor:
     def _may(self) -> dict[tuple[str, str, str | None], bool]:
         return {}
 
+    def namespaces_that_may(self, verbs: Sequence[str], resource: str) -> list[str]:
+        """Its RoleBindings' namespaces where one of ``verbs`` on ``resource`` may be allowed (``may``),
+        asked once per set of roles bound there (memoised; do not modify the list)."""
+        key = (tuple(verbs), resource)
+        found = self._namespaces_may.get(key)
+        if found is None:
+            cluster, per_ns, _ = self._tokens
+            if any(cluster.may_allow(v, resource) for v in verbs):
+                found = list(self.namespaces)
+            else:
+                by_tokens: dict[int, bool] = {}  # namespaces with the same roles share their tokens
+                found = []
+                for ns in self.namespaces:
+                    t = per_ns.get(ns)
+                    if t is None:
+                        continue
+                    ok = by_tokens.get(id(t))
+                    if ok is None:
+                        ok = by_tokens[id(t)] = any(t.may_allow(v, resource) for v in verbs)
+                    if ok:
+                        found.append(ns)
+            self._namespaces_may[key] = found
+        return found
+
+    @cached_property
+    def _namespaces_may(self) -> dict[tuple[tuple[str, ...], str], list[str]]:
+        return {}
+
     def grant(self, request: Request) -> Grant | None:
         """The first grant that allows the request (None: refused): the authorizer's own visit
         (``PolicyIndex.bindings_applying``: ClusterRoleBindings, then the namespace's RoleBindings),
@@ -262,10 +290,24 @@ class Actor:
             if namespace and namespace not in self.rolebinding_namespaces:
                 found = self.bound("")  # no RoleBinding of it there: the ClusterRoleBindings alone
             else:
-                found = [(b, s, role) for b, s in self.index.bindings_applying(self.user, namespace)
+                # ``applying`` is every binding of it in the authorizer's order (ClusterRoleBindings, then
+                # RoleBindings in listing order): those of one namespace are ``bindings_applying``'s answer
+                cluster, per_ns = self._applying_by_namespace
+                found = [(b, s, role) for b, s in (cluster + per_ns[namespace] if namespace else cluster)
                          if (role := self.index.role_for(b)) is not None]
             self._bound[namespace] = found
         return found
+
+    @cached_property
+    def _applying_by_namespace(self) -> tuple[list[tuple[Binding, Subject]], dict[str, list[tuple[Binding, Subject]]]]:
+        cluster: list[tuple[Binding, Subject]] = []
+        per_ns: dict[str, list[tuple[Binding, Subject]]] = {}
+        for b, s in self.applying:
+            if b.kind == "ClusterRoleBinding":
+                cluster.append((b, s))
+            else:
+                per_ns.setdefault(b.namespace, []).append((b, s))
+        return cluster, per_ns
 
     @cached_property
     def rolebinding_namespaces(self) -> frozenset[str]:
@@ -288,9 +330,20 @@ class Actor:
             if namespace and namespace not in self.rolebinding_namespaces:
                 held = self._held_in("")  # its ClusterRoleBindings alone, as in ``bound``
             else:
-                held = held_rules_of(self.index, (role for _, _, role in self.bound(namespace)))
+                # namespaces where the same roles are bound to it share their tokens (``per_role_set``),
+                # and so their held rules: asked once, not once per namespace
+                tokens = self._tokens[1].get(namespace) if namespace else None
+                held = self._held_by_tokens.get(id(tokens)) if tokens is not None else None
+                if held is None:
+                    held = held_rules_of(self.index, (role for _, _, role in self.bound(namespace)))
+                    if tokens is not None:
+                        self._held_by_tokens[id(tokens)] = held
             self._held[namespace] = held
         return held
+
+    @cached_property
+    def _held_by_tokens(self) -> dict[int, HeldRules]:
+        return {}
 
     def holds(self, rules: Sequence[PolicyRule], namespace: str) -> bool:
         """Does it already hold every permission of ``rules`` in ``namespace`` ("": cluster-wide)? Then a
@@ -425,11 +478,13 @@ class World:
         return held_rules_of(self.index, (outer,)).holds(self.binding_rules(inner, namespace))
 
     def grants_everything(self, role: Role) -> bool:
-        """Has ``role`` a rule with ``*`` verbs, groups and resources (memoised per rules tuple)?"""
+        """Has ``role`` a rule with ``*`` verbs, groups and resources for every name (memoised per rules
+        tuple)? Bound anywhere, it includes every other role's resource rules there."""
         hit = self._everything.get(id(role.rules))
         if hit is None or hit[0] is not role.rules:
             hit = self._everything[id(role.rules)] = (role.rules, any(
-                "*" in r.verbs and "*" in r.resources and "*" in r.api_groups for r in role.rules))
+                "*" in r.verbs and "*" in r.resources and "*" in r.api_groups and not r.resource_names
+                for r in role.rules))
         return hit[1]
 
     @cached_property
@@ -605,7 +660,7 @@ class TechniqueContext:
             return []
         if any(self.may(v, resource, "") for v in verbs):
             return self.world.namespaces
-        return [ns for ns in self.actor.namespaces if any(self.may(v, resource, ns) for v in verbs)]
+        return self.actor.namespaces_that_may(verbs, resource)
 
     def names(self, verbs: Sequence[str], resource: str, *, cluster_only: bool = False) -> frozenset[str]:
         """The only single names that can be allowed once ``ANY_NAME`` is refused; see ``Actor.names_for``
@@ -617,7 +672,7 @@ class TechniqueContext:
         was refused: elsewhere only RoleBindings' rules can allow every name, and rules with resourceNames
         only their names; a RoleBinding's named rules apply in its own namespace (listed already), so only
         the namespaces holding an object that a ClusterRoleBinding's named rule names are added."""
-        out = [ns for ns in self.actor.namespaces if any(self.may(v, resource, ns) for v in verbs)]
+        out = self.actor.namespaces_that_may(verbs, resource)
         names = self.actor.names_for(verbs, resource, cluster_only=True) if self.may_name(resource) else frozenset()
         if names:
             known = set(out)

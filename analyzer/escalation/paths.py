@@ -231,8 +231,9 @@ class EscalationGraph:
             if g is not None:
                 out.append(self._holds(actor, SINK_KUBE_SYSTEM_SECRETS, g))
                 break
+        maybe = set(actor.namespaces_that_may(("*",), "*")).union(actor.namespaces_that_may(("create",), "rolebindings"))
         for ns in actor.namespaces:
-            if (actor.may("*", "*", ns) or actor.may("create", "rolebindings", ns)) and actor.is_namespace_admin(ns):
+            if ns in maybe and actor.is_namespace_admin(ns):
                 g = actor.grant(Request(verb="*", api_group="*", resource="*", namespace=ns)) or actor.grant(
                     Request(verb="create", resource="rolebindings", api_group="rbac.authorization.k8s.io", namespace=ns))
                 out.append(self._holds(actor, namespace_admin_sink(ns), g))

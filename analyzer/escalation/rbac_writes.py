@@ -163,10 +163,16 @@ def _create(ctx: TechniqueContext, wider: dict[str, list[Role]], rewritable_only
                 everywhere.append(role)
                 wider.setdefault("", []).append(role)
                 yield _reach(role, SCOPE_ALL_NAMESPACES, f, detail)
+            if ctx.world.bind_widest_only and any(ctx.world.grants_everything(r) for r in everywhere):
+                continue  # it may hold `*` on everything in every namespace: no Role there adds anything
             roles = [r for rs in roles_by_ns.values() for r in rs] if rewritable_only else index.roles.values()
+            binders: dict[str, _Binder] = {}
             for role in roles:
                 ns = role.namespace
-                if (f := _Binder(ctx, ns, ns).grant(role, cg)) and _widest(ctx, [(role, f)], ns, everywhere):
+                if not _widest(ctx, [(role, None)], ns, everywhere):
+                    continue  # a ClusterRole it may bind in every namespace includes it
+                binder = binders.get(ns) or binders.setdefault(ns, _Binder(ctx, ns, ns))
+                if f := binder.grant(role, cg):
                     yield _reach(role, ns, f, detail)
             continue
         key = id(ctx.actor.held_rules(scope))
