@@ -118,7 +118,7 @@ def _nodes_proxy(ctx: TechniqueContext) -> Iterator[Reach]:
         return
     # names restricted: only pods of the inputs scheduled on those nodes (nodes are cluster-scoped)
     for node in sorted(ctx.names(("get",), "nodes/proxy", cluster_only=True)):
-        pods = ctx.world.pods_by_node.get(node)
+        pods = ctx.world.pods_by_node.get(node, [])
         g = ctx.grant("get", "nodes", subresource="proxy", name=node) if pods else None
         if g is None:
             continue
