@@ -299,7 +299,7 @@ def bench_paths_generated(ctx: Context) -> list[Row]:
 _RBAC = "rbac.authorization.k8s.io"
 
 
-def _with_objects(a: Analysis, extra: list[dict[str, Any]]) -> Analysis:
+def with_objects(a: Analysis, extra: list[dict[str, Any]]) -> Analysis:
     """A new Analysis of the loaded inventory plus some objects (the files are not read again)."""
     more = Analysis.from_objects(extra).inventory
     inv = a.inventory
@@ -323,7 +323,7 @@ def _with_operator(a: Analysis) -> tuple[Analysis, str]:
                "roleRef": {"apiGroup": _RBAC, "kind": "ClusterRole", "name": "namespace-operator"},
                "subjects": [{"kind": "ServiceAccount", "name": "namespace-operator", "namespace": "platform"}]}
               for ns in namespaces]
-    return _with_objects(a, extra), "ServiceAccount:platform/namespace-operator"
+    return with_objects(a, extra), "ServiceAccount:platform/namespace-operator"
 
 
 def bench_paths_operator(ctx: Context) -> list[Row]:
@@ -351,7 +351,7 @@ def bench_paths_open_pods(ctx: Context) -> list[Row]:
     from analyzer.escalation import build_graph
 
     assert ctx.analysis is not None
-    a = _with_objects(ctx.analysis, [
+    a = with_objects(ctx.analysis, [
         {"apiVersion": f"{_RBAC}/v1", "kind": "ClusterRole", "metadata": {"name": "pods-for-all"},
          "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["create"]}]},
         {"apiVersion": f"{_RBAC}/v1", "kind": "ClusterRoleBinding", "metadata": {"name": "pods-for-all"},

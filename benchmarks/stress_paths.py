@@ -22,6 +22,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from run import with_objects  # noqa: E402  (benchmarks/ is on sys.path when this runs as a script)
+
 from analyzer import Analysis  # noqa: E402
 from analyzer.escalation import build_graph  # noqa: E402
 
@@ -94,14 +96,6 @@ def _shapes(namespaces: list[str]) -> dict[str, Callable[[], Shape]]:
     }
 
 
-def _with(base: Analysis, extra: list[dict[str, Any]]) -> Analysis:
-    more = Analysis.from_objects(extra).inventory
-    inv = base.inventory
-    return Analysis(type(inv)(roles=inv.roles + more.roles, bindings=inv.bindings + more.bindings,
-                              service_accounts=inv.service_accounts + more.service_accounts,
-                              objects=inv.objects + more.objects))
-
-
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data", required=True, help="a generated cluster (benchmarks/generate.py --out DIR)")
@@ -118,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'shape':34} {'one subject':>12} {'every subject':>14}")
     for name in names:
         extra, subject = shapes[name]()
-        a = _with(base, extra)
+        a = with_objects(base, extra)
         index, workloads = a.index, a.workloads  # built before timing
         t = time.perf_counter()
         one = build_graph(a.inventory, index, workloads).paths_from(subject)

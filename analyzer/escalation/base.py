@@ -64,6 +64,11 @@ def may_rewrite_roles(role: Role) -> bool:
                and any(g in ("*", RBAC_GROUP) for g in r.api_groups) for r in role.rules)
 
 
+def _writes_rolebindings(role: Role) -> bool:
+    tokens = RuleTokens(role.rules)
+    return any(tokens.may_allow(v, "rolebindings") for v in ("create", "update", "patch"))
+
+
 def scope_sink(namespace: str) -> str:
     """What "anything in this scope" amounts to: cluster-admin cluster-wide, else namespace-admin:NS."""
     return "cluster-admin" if not namespace else namespace_admin_sink(namespace)
@@ -312,7 +317,7 @@ class Actor:
     @cached_property
     def rolebinding_namespaces(self) -> frozenset[str]:
         """The namespaces of the RoleBindings that apply to it."""
-        return frozenset(b.namespace for b, _ in self.applying if b.kind == "RoleBinding")
+        return frozenset(self._applying_by_namespace[1])
 
     @cached_property
     def _bound(self) -> dict[str, list[tuple[Binding, Subject, Role]]]:
@@ -322,13 +327,10 @@ class Actor:
         """The rules that apply to it in ``namespace`` ("": through ClusterRoleBindings), shared by every
         namespace (and actor) with the same roles there: answers that depend only on its rules there
         may be computed once per such object."""
-        return self._held_in(namespace)
-
-    def _held_in(self, namespace: str) -> HeldRules:
         held = self._held.get(namespace)
         if held is None:
             if namespace and namespace not in self.rolebinding_namespaces:
-                held = self._held_in("")  # its ClusterRoleBindings alone, as in ``bound``
+                held = self.held_rules("")  # its ClusterRoleBindings alone, as in ``bound``
             else:
                 # namespaces where the same roles are bound to it share their tokens (``per_role_set``),
                 # and so their held rules: asked once, not once per namespace
@@ -348,17 +350,17 @@ class Actor:
     def holds(self, rules: Sequence[PolicyRule], namespace: str) -> bool:
         """Does it already hold every permission of ``rules`` in ``namespace`` ("": cluster-wide)? Then a
         binding to them gains it nothing (the API server's own escalation check, ``covers``)."""
-        return SYSTEM_MASTERS in self.user.groups or self._held_in(namespace).holds(rules)
+        return SYSTEM_MASTERS in self.user.groups or self.held_rules(namespace).holds(rules)
 
     def holds_every_resource(self, namespace: str) -> bool:
         """A ``*``/``*``/``*`` rule applies to it in ``namespace``: no binding there can add a resource right."""
-        return SYSTEM_MASTERS in self.user.groups or self._held_in(namespace).coverage.everything
+        return SYSTEM_MASTERS in self.user.groups or self.held_rules(namespace).coverage.everything
 
     def is_namespace_admin(self, namespace: str) -> bool:
         """``semantics.power.is_namespace_admin`` from the bindings already visited for it."""
         if SYSTEM_MASTERS in self.user.groups:
             return True
-        return self._held_in(namespace).amounts_to_admin(self.index.cluster_roles.get("admin"))
+        return self.held_rules(namespace).amounts_to_admin(self.index.cluster_roles.get("admin"))
 
     @cached_property
     def _held(self) -> dict[str, HeldRules]:
@@ -477,34 +479,36 @@ class World:
         ``namespace`` ("": ClusterRoleBindings)? (``covers``, memoised per pair of rules tuples.)"""
         return held_rules_of(self.index, (outer,)).holds(self.binding_rules(inner, namespace))
 
-    def grants_everything(self, role: Role) -> bool:
-        """Has ``role`` a rule with ``*`` verbs, groups and resources for every name (memoised per rules
-        tuple)? Bound anywhere, it includes every other role's resource rules there."""
-        hit = self._everything.get(id(role.rules))
+    def _per_rules(self, question: str, role: Role, answer: Callable[[Role], bool]) -> bool:
+        """``answer(role)``, memoised per rules tuple (the loader interns identical rules; the tuple is
+        kept with the answer, so its id stays valid)."""
+        memo = self._rules_memo.setdefault(question, {})
+        hit = memo.get(id(role.rules))
         if hit is None or hit[0] is not role.rules:
-            hit = self._everything[id(role.rules)] = (role.rules, any(
-                "*" in r.verbs and "*" in r.resources and "*" in r.api_groups and not r.resource_names
-                for r in role.rules))
+            hit = memo[id(role.rules)] = (role.rules, answer(role))
         return hit[1]
 
     @cached_property
-    def _everything(self) -> dict[int, tuple[tuple[PolicyRule, ...], bool]]:
+    def _rules_memo(self) -> dict[str, dict[int, tuple[tuple[PolicyRule, ...], bool]]]:
         return {}
+
+    def grants_everything(self, role: Role) -> bool:
+        """Has ``role`` a rule with ``*`` verbs, groups and resources for every name? Bound anywhere, it
+        includes every other role's resource rules there."""
+        return self._per_rules("everything", role, lambda r: any(
+            "*" in x.verbs and "*" in x.resources and "*" in x.api_groups and not x.resource_names for x in r.rules))
+
+    def rewrites(self, role: Role) -> bool:
+        """``may_rewrite_roles``, memoised per rules tuple."""
+        return self._per_rules("rewrites", role, may_rewrite_roles)
+
+    def writes_rolebindings(self, role: Role) -> bool:
+        """May ``role`` allow writing RoleBindings (a superset)? Memoised per rules tuple."""
+        return self._per_rules("writes-rolebindings", role, _writes_rolebindings)
 
     @cached_property
     def widest_memo(self) -> dict[tuple, tuple[int, ...]]:
         """For ESC-BIND: which of some bindable roles no other one includes, per (scope kind, roles)."""
-        return {}
-
-    def rewrites(self, role: Role) -> bool:
-        """``may_rewrite_roles``, memoised per rules tuple (the loader interns identical rules)."""
-        hit = self._rewrites.get(id(role.rules))
-        if hit is None or hit[0] is not role.rules:
-            hit = self._rewrites[id(role.rules)] = (role.rules, may_rewrite_roles(role))
-        return hit[1]
-
-    @cached_property
-    def _rewrites(self) -> dict[int, tuple[tuple[PolicyRule, ...], bool]]:
         return {}
 
     @cached_property

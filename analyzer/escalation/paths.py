@@ -20,7 +20,6 @@ from ..model import (
     Grant,
     Inventory,
     Request,
-    Role,
     RoleRef,
     Subject,
     UserInfo,
@@ -95,7 +94,6 @@ class EscalationGraph:
         self._by_key: dict[tuple, list[EscalationStep]] = {}
         self._probes: dict[str, Actor | None] = {}
         self._full: nx.DiGraph | None = None
-        self._writes: dict[int, tuple[tuple, bool]] = {}  # see _writes_rolebindings
         # one subject's searches skip identities the source (or their parent) dominates; False compares
         # every identity (the tests check both give the same paths and blast radii)
         self.prune_dominated = True
@@ -427,22 +425,13 @@ class EscalationGraph:
             if role is None or not role.rules:
                 continue
             scope = b.namespace if b.kind == "RoleBinding" else ""
-            if (not scope and self._writes_rolebindings(role)) or \
+            if (not scope and self.world.writes_rolebindings(role)) or \
                     (id(b) not in d.binding_ids and self.world.rewrites(role)):
                 return None
             rules = self.world.binding_rules(role, scope)
             if not d.holds(rules, scope):
                 out.update(r for rule in rules for r in rule.resources)
         return frozenset(out)
-
-    def _writes_rolebindings(self, role: Role) -> bool:
-        """May ``role`` allow writing RoleBindings (a superset)? Memoised per rules tuple."""
-        hit = self._writes.get(id(role.rules))
-        if hit is None or hit[0] is not role.rules:
-            t = RuleTokens(role.rules)
-            hit = self._writes[id(role.rules)] = (role.rules, any(t.may_allow(v, "rolebindings")
-                                                                  for v in ("create", "update", "patch")))
-        return hit[1]
 
     @cached_property
     def direct_candidates(self) -> frozenset[str]:

@@ -77,6 +77,8 @@ def _gains_nothing(ctx: TechniqueContext, role: Role, namespace: str) -> bool:
 
 
 _Found = tuple[Grant, str]  # what lets it bind a role (_Binder.grant)
+# ClusterRoles bindable through RoleBindings: role id → the role, and per namespace what lets it bind it
+_PerNamespace = dict[str, tuple[Role, list[tuple[str, _Found, str]]]]
 T = TypeVar("T")
 # a ClusterRole bindable in this many namespaces (or more) is one node, held in all of them
 _ONE_NODE_FROM = 4
@@ -141,7 +143,7 @@ def _create(ctx: TechniqueContext, wider: dict[str, list[Role]], rewritable_only
         return
     # ClusterRoles bindable through RoleBindings, per namespace: one held node per (role, namespace) would
     # multiply every ClusterRole by every namespace (an actor holding RoleBinding writes in all of them)
-    per_namespace: dict[str, tuple[Role, list[tuple[str, _Found, str]]]] = {}
+    per_namespace: _PerNamespace = {}
     everywhere: list[Role] = []  # ClusterRoles it may hold in every namespace (scope "")
     all_set: set[str] = set()  # namespaces where it already holds everything: nothing to bind there
     # the widest bindable ClusterRoles per set of its rules in a namespace (namespaces where it holds the
@@ -194,12 +196,11 @@ def _create(ctx: TechniqueContext, wider: dict[str, list[Role]], rewritable_only
     yield from _one_node_per_role(ctx, per_namespace, all_set)
 
 
-def _one_node_per_role(ctx: TechniqueContext, per_namespace: dict[str, tuple[Role, list[tuple[str, _Found, str]]]],
-                       all_set: set[str]) -> Iterator[Reach]:
-    """Reaches for ClusterRoles held through RoleBindings (role id → the role, and per namespace what lets
-    it bind it there): one node for the role held in all those namespaces (RoleBinding by RoleBinding)
-    from ``_ONE_NODE_FROM`` namespaces on, as per namespace thousands of nodes would each repeat the same
-    steps in their own namespace. ``all_set``: namespaces where it holds everything (binding is moot)."""
+def _one_node_per_role(ctx: TechniqueContext, per_namespace: _PerNamespace, all_set: set[str]) -> Iterator[Reach]:
+    """Reaches for ClusterRoles held through RoleBindings: from ``_ONE_NODE_FROM`` namespaces on, one node
+    for the role held in all of them (RoleBinding by RoleBinding), as per namespace thousands of nodes
+    would each repeat the same steps in their own namespace. ``all_set``: namespaces where it holds
+    everything (binding there is moot)."""
     world = ctx.world
     for role, found_in in per_namespace.values():
         if not world.bind_widest_only or len(found_in) < _ONE_NODE_FROM:
@@ -241,7 +242,7 @@ def _update(ctx: TechniqueContext, wider: dict[str, list[Role]], rewritable_only
         if role is None or not role.rules or (rewritable_only and not ctx.world.rewrites(role)):
             continue
         ns = b.namespace if b.kind == "RoleBinding" else ""
-        if ns and (held := [*wider.get("", ()), *wider.get(ns, ())]) and not _widest(ctx, [(role, None)], ns, held):
+        if ns and (held := _wider_in(wider, ns)) and not _widest(ctx, [(role, None)], ns, held):
             continue  # a role it may bind there anyway includes this one
         binder = binders.get(ns)
         if binder is None:
@@ -249,18 +250,23 @@ def _update(ctx: TechniqueContext, wider: dict[str, list[Role]], rewritable_only
         if bound := binder.grant(role, ug):
             detail = f"update {b.kind} {b.namespace + '/' if b.namespace else ''}{b.name} ({ug.describe()})"
             by_scope.setdefault(ns, []).append((role, (bound, detail)))
-    per_namespace: dict[str, tuple[Role, list[tuple[str, _Found, str]]]] = {}
+    per_namespace: _PerNamespace = {}
     for ns, candidates in by_scope.items():
         if not ns:
             for role, (bound, detail) in _widest(ctx, candidates, "", cluster=True):
                 yield _reach(role, SCOPE_CLUSTER, bound, detail)
             continue
-        for role, (bound, detail) in _widest(ctx, candidates, ns, [*wider.get("", ()), *wider.get(ns, ())]):
+        for role, (bound, detail) in _widest(ctx, candidates, ns, _wider_in(wider, ns)):
             if role.kind == "ClusterRole":
                 per_namespace.setdefault(role.id, (role, []))[1].append((ns, bound, detail))
             else:
                 yield _reach(role, ns, bound, detail)
     yield from _one_node_per_role(ctx, per_namespace, set())
+
+
+def _wider_in(wider: dict[str, list[Role]], namespace: str) -> list[Role]:
+    """The roles ``_create`` found it may hold in ``namespace`` (there, or in every namespace)."""
+    return [*wider.get("", ()), *wider.get(namespace, ())]
 
 
 def _updatable(ctx: TechniqueContext, res: str, namespace: str,
