@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from .model import Inventory, KubeObject, SourceRef, node_id
@@ -46,7 +47,7 @@ class Workload:
     def id(self) -> str:
         return node_id(self.kind, self.name, self.namespace)
 
-    @property
+    @cached_property
     def service_account_id(self) -> str:
         return node_id("ServiceAccount", self.service_account, self.namespace)
 

@@ -110,6 +110,23 @@ def test_a_role_bound_to_the_reached_identity_counts_not_only_its_rights() -> No
     assert ("ServiceAccount:dev/ci", "ServiceAccount:dev/worker", "namespace-admin:dev") in found
 
 
+def test_a_role_bound_to_the_reached_identity_may_be_rewritten_with_rights_both_share() -> None:
+    # both hold escalate/update on the Role "target" through one shared RoleBinding, and ci holds target's
+    # rules through its own Role; but target is bound only to worker, so only worker can rewrite it
+    rewrite = {"apiGroups": [RBAC], "resources": ["roles"], "verbs": ["escalate", "update"], "resourceNames": ["target"]}
+    shared = {"apiVersion": f"{RBAC}/v1", "kind": "RoleBinding", "metadata": {"name": "shared", "namespace": "dev"},
+              "roleRef": {"apiGroup": RBAC, "kind": "Role", "name": "rewriter"},
+              "subjects": [{"kind": "ServiceAccount", "name": n, "namespace": "dev"} for n in ("ci", "worker")]}
+    objects = [
+        _sa("ci"), _sa("worker"), _pod("w", "worker"),
+        _role("rewriter", [rewrite]), shared,
+        _role("ci", [EXEC, READ_PODS]), _bind("ci", "ci"),
+        _role("target", [READ_PODS]), _bind("target", "worker"),
+    ]
+    found = _both(objects, "ServiceAccount:dev/ci")
+    assert ("ServiceAccount:dev/ci", "ServiceAccount:dev/worker", "namespace-admin:dev") in found
+
+
 def test_techniques_ask_only_about_what_they_declare(monkeypatch: pytest.MonkeyPatch) -> None:
     # both the per-actor fast skip (``Actor.may_touch``) and pruning rely on ``Technique.touches`` naming
     # every resource a technique's ``find`` asks about; record what each one asks on every scenario

@@ -277,15 +277,66 @@ class Actor:
         """The first grant that allows the request (None: refused): the authorizer's own visit
         (``PolicyIndex.bindings_applying``: ClusterRoleBindings, then the namespace's RoleBindings),
         each binding's role asked once per request shape (``PolicyIndex.first_allowing``)."""
-        ns = request.namespace if request.resource_request else ""
-        if not self.may(request.verb, request.combined_resource, ns):
+        if not request.resource_request:  # a URL: ClusterRoleBindings only
+            first = self.index.first_allowing
+            for b, s, role in self.bound(""):
+                i = first(role, request)
+                if i >= 0:
+                    return Grant(subject=s, binding=b, role=role, rule=role.rules[i], rule_index=i)
             return None
-        first = self.index.first_allowing
-        for b, s, role in self.bound(ns):
-            i = first(role, request)
-            if i >= 0:
-                return Grant(subject=s, binding=b, role=role, rule=role.rules[i], rule_index=i)
-        return None
+        return self.grant_of(request.verb, request.resource, request.api_group, request.subresource,
+                             request.namespace, request.name, request)
+
+    def grant_of(self, verb: str, resource: str, api_group: str = "", subresource: str = "", namespace: str = "",
+                 name: str = "", request: Request | None = None) -> Grant | None:
+        """``grant`` of a resource request given by its parts (``request``: the same, already built).
+
+        Which binding and rule allow it depends only on the request's shape and on the roles visited
+        in ``namespace``, in order: namespaces where the same roles are bound (a team Role bound in
+        thousands of namespaces) share the answer, so only the Grant is built once it is known."""
+        bound = self.bound(namespace)
+        sig = self._signature(namespace, bound)
+        key = (sig, verb, api_group, resource, subresource, name)
+        hit = self._grant_memo.get(key)
+        if hit is None:
+            if request is None:
+                request = Request(verb=verb, resource=resource, api_group=api_group, subresource=subresource,
+                                  namespace=namespace, name=name)
+            hit = (-1, -1)
+            if self.may(verb, request.combined_resource, namespace):
+                first = self.index.first_allowing
+                for k, (_, _, role) in enumerate(bound):
+                    i = first(role, request)
+                    if i >= 0:
+                        hit = (k, i)
+                        break
+            self._grant_memo[key] = hit
+        k, i = hit
+        if k < 0:
+            return None
+        b, s, role = bound[k]
+        return Grant(subject=s, binding=b, role=role, rule=role.rules[i], rule_index=i)
+
+    def _signature(self, namespace: str, bound: list[tuple[Binding, Subject, Role]]) -> int:
+        """The roles' rules visited in ``namespace``, in order, as a small number shared by the
+        namespaces that visit the same ones."""
+        sig = self._sig_of_ns.get(namespace)
+        if sig is None:
+            rules = tuple(id(role.rules) for _, _, role in bound)  # rules tuples live as long as the index
+            sig = self._sig_of_ns[namespace] = self._sigs.setdefault(rules, len(self._sigs))
+        return sig
+
+    @cached_property
+    def _sig_of_ns(self) -> dict[str, int]:
+        return {}
+
+    @cached_property
+    def _sigs(self) -> dict[tuple[int, ...], int]:
+        return {}
+
+    @cached_property
+    def _grant_memo(self) -> dict[tuple[int, str, str, str, str, str], tuple[int, int]]:
+        return {}
 
     def bound(self, namespace: str) -> list[tuple[Binding, Subject, Role]]:
         """The bindings the authorizer visits for it in ``namespace`` ("": ClusterRoleBindings only), in
@@ -579,14 +630,16 @@ class World:
             return found
         pods: dict[str, bool] = {}
         controllers: dict[str, dict[str, bool]] = {}  # resource → SA → potential
+        defined = self.defined_sas.get(namespace, frozenset())
         for w in self.workloads_by_ns.get(namespace, ()):
+            sa, undefined = w.service_account_id, w.service_account not in defined
             if w.carries_token:
                 # a Pod in the inputs runs; a controller's pods may not (yet)
-                potential = w.kind != "Pod" or self.sa_potential(w.namespace, w.service_account)
-                pods[w.service_account_id] = pods.get(w.service_account_id, True) and potential
+                potential = w.kind != "Pod" or undefined
+                pods[sa] = pods.get(sa, True) and potential
             res = _CONTROLLER_RESOURCE.get(w.kind)
             if res:
-                controllers.setdefault(res, {})[w.service_account_id] = self.sa_potential(w.namespace, w.service_account)
+                controllers.setdefault(res, {})[sa] = undefined
         tokens: dict[str, bool] = {}
         for _, sa in self.token_secrets.get(namespace, ()):
             tokens[node_id("ServiceAccount", sa, namespace)] = self.sa_potential(namespace, sa)
@@ -598,6 +651,11 @@ class World:
                  if targets}
         self._hub_tables[namespace] = found
         return found
+
+    def leads_somewhere(self, kind: str, namespace: str) -> bool:
+        """Does the "pods", "tokens" or "ctl-RESOURCE" hub of ``namespace`` lead to a ServiceAccount? A
+        step into an empty one (no such workload or token there) would lead nowhere, so is not taken."""
+        return kind in self._hub_table(namespace)
 
     @cached_property
     def _hub_tables(self) -> dict[str, dict[str, list[tuple[str, bool]]]]:
@@ -647,8 +705,7 @@ class TechniqueContext:
 
     def grant(self, verb: str, resource: str, *, api_group: str = "", subresource: str = "", namespace: str = "",
               name: str = "") -> Grant | None:
-        return self.actor.grant(Request(verb=verb, resource=resource, api_group=api_group, subresource=subresource,
-                                        namespace=namespace, name=name))
+        return self.actor.grant_of(verb, resource, api_group, subresource, namespace, name)
 
     def may(self, verb: str, resource: str, namespace: str | None = None) -> bool:
         """Cheap pre-check (no false negatives) before asking the index; see ``Actor.may``."""

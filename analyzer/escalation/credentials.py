@@ -46,6 +46,8 @@ def _secret_read(ctx: TechniqueContext) -> Iterator[Reach]:
         yield Reach(target=hub("tokens", ""), grant=everywhere, detail="read any token Secret")
         return
     for ns in ctx.namespaces_beyond(("get", "list"), "secrets"):
+        if not world.leads_somewhere("tokens", ns):
+            continue  # no token Secret there, nor one a ServiceAccount lists
         g = ctx.grant("list", "secrets", namespace=ns) or ctx.grant("get", "secrets", namespace=ns, name=ANY_NAME)
         if g is not None:
             yield Reach(target=hub("tokens", ns), grant=g, detail=f"read any token Secret of {ns}")

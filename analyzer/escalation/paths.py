@@ -43,6 +43,7 @@ from ..model.paths import (
 from ..runtime import gc_paused
 from ..semantics import SYSTEM_MASTERS, PolicyIndex, subject_as_user
 from ..semantics.power import ANY_NAME, RuleTokens
+from ..semantics.subjects import AUTHENTICATED, make_sa_username, sa_groups
 from ..workloads import Workload
 from .base import HUB_PREFIX, Actor, Technique, TechniqueContext, World
 
@@ -59,6 +60,10 @@ DEFAULT_MAX_DEPTH = 6
 # so Dijkstra finds the fewest hops first and, among those, the fewest potential steps.
 _POTENTIAL = 1e-4
 _SYSTEM_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease")
+_NOTHING: frozenset[str] = frozenset()
+# a part of EscalationGraph._beyond: (resources beyond the dominating identity's, has a role that may allow
+# escalate on roles, has a binding the dominating identity lacks); None: cannot be dominated
+_Part = tuple[frozenset[str], bool, bool] | None
 
 
 def _is_hub(node: str) -> bool:
@@ -220,11 +225,14 @@ class EscalationGraph:
         if SYSTEM_MASTERS in actor.user.groups:
             return [self._holds(actor, SINK_SYSTEM_MASTERS, None)]
         # rights that amount to everything cluster-wide (``*`` on everything through a ClusterRoleBinding): the end
-        everything = actor.grant(Request(verb="*", api_group="*", resource="*"))
+        # (with ``only``, a rule that may allow it is among those asked about, or the other identity holds it too)
+        everything = actor.grant(Request(verb="*", api_group="*", resource="*")) \
+            if only is None or "*" in only else None
         if everything is not None:
             return [self._holds(actor, SINK_CLUSTER_ADMIN, everything)]
         out: list[EscalationStep] = []
-        for verb, name in (("get", ANY_NAME), ("list", "")):
+        for verb, name in (("get", ANY_NAME), ("list", "")) if only is None or not only.isdisjoint(("*", "secrets")) \
+                else ():
             g = actor.grant(Request(verb=verb, resource="secrets", namespace="kube-system", name=name))
             if g is not None:
                 out.append(self._holds(actor, SINK_KUBE_SYSTEM_SECRETS, g))
@@ -287,7 +295,7 @@ class EscalationGraph:
         elif node.startswith("User:"):
             groups = ("system:authenticated",)
         else:
-            return not _is_identity(node) and not is_sink(node) and not _is_hub(node)  # held roles: ask
+            return _held_cluster_wide(node)
         return any(node_id("Group", g) in top for g in groups)
 
     @cached_property
@@ -311,7 +319,7 @@ class EscalationGraph:
 
     def explore(self, source: str, first_steps: list[EscalationStep] | None = None,
                 max_depth: int = DEFAULT_MAX_DEPTH, stop_at: frozenset[str] = frozenset(), *,
-                source_actor: Actor | None = None, prune: bool = True) -> nx.DiGraph:
+                source_actor: Actor | None = None, prune: bool = True, sinks_only: bool = False) -> nx.DiGraph:
         """The part of the graph reachable from ``source`` within ``max_depth`` hops, level by level
         (hubs cost nothing). With ``stop_at``, the search ends at the first level holding one of those sinks.
 
@@ -319,6 +327,9 @@ class EscalationGraph:
         (``_beyond`` is empty) is not expanded, and one with a few rights more is asked only about what
         those can add: everything else it leads to is reached sooner through them, so shortest paths
         and the blast radius are unchanged (not every simple path, though).
+        ``sinks_only`` (with ``prune``): only the paths to sinks are wanted, so the dominated identities
+        are left out of the graph altogether (nothing they lead to is missed, and a node that reaches no
+        sink is on no path to one); the blast radius lists them, so it keeps them.
         ``source_actor``: the Actor ``first_steps`` came from (``--as``).
         """
         g = nx.DiGraph()
@@ -328,6 +339,8 @@ class EscalationGraph:
         level = 0
         holders_checked: set[str] = set()  # nodes ``_holder_behind`` already looked behind (in vain)
         pruner = _Pruner(self, source, source_actor) if prune else None
+        defer_hubs = pruner is not None and sinks_only
+        holder_found = False  # with stop_at: a holder of a stop sink is one step behind this level's nodes
         while frontier:
             # hubs stand for their targets at the same level; their edges are added once we know
             # the search goes on (a cluster-wide hub can stand for every ServiceAccount)
@@ -338,7 +351,10 @@ class EscalationGraph:
                 node = frontier[i]
                 i += 1
                 if _is_hub(node):
-                    for step in self.successors(node):
+                    if holder_found and not self._hub_maybe_top(node):
+                        continue  # this level ends the search (at that holder): only holders matter
+                    for step in (self._live_hub_steps(node, pruner) if defer_hubs and pruner is not None
+                                 else self.successors(node)):
                         if step.target not in seen:
                             seen.add(step.target)
                             hub_steps[step.target] = step
@@ -363,8 +379,11 @@ class EscalationGraph:
                                 chain = hub_steps[chain].source
                 if reached:
                     return g
-            for step in (*hub_steps.values(), *hub_to_seen):
-                self._add(g, step)
+            hub_edges = [*hub_steps.values(), *hub_to_seen]
+            if not defer_hubs or level == max_depth:
+                for step in hub_edges:
+                    self._add(g, step)
+                hub_edges = []
             if level == max_depth:
                 break
             nxt: list[str] = []
@@ -393,14 +412,35 @@ class EscalationGraph:
                             pruner.reached(step.target, node)
                 if stop_at and level + 1 < max_depth:
                     if any(step.target in stop_at for step in steps):
+                        self._add_hub_edges(g, hub_edges, pruner)
                         return g
                     if not holder_found and self._holder_behind(g, steps, stop_at, holders_checked):
                         holder_found = True
+            self._add_hub_edges(g, hub_edges, pruner)
             if holder_found:
                 max_depth = min(max_depth, level + 2)
             frontier = nxt
             level += 1
         return g
+
+    def _live_hub_steps(self, node: str, pruner: _Pruner) -> list[EscalationStep]:
+        """A hub's steps to the ServiceAccounts ``pruner`` does not find dominated (``sinks_only``): a hub
+        can stand for every ServiceAccount of a namespace, most of them no match for whoever reached it."""
+        cached = self._succ.get(node)
+        kind, _, ns = node[len(HUB_PREFIX):].partition(":")
+        if ns == "*":
+            return self.successors(node)  # it leads to the namespaces' hubs
+        targets = [(s.target, s.potential) for s in cached] if cached is not None else self.world.hub_targets(kind, ns)
+        return [EscalationStep(technique=_HUB, source=node, target=t, potential=potential)
+                for t, potential in pruner.live_targets(node, targets)]
+
+    def _add_hub_edges(self, g: nx.DiGraph, steps: list[EscalationStep], pruner: _Pruner | None) -> None:
+        """The hub edges of a level, once its identities are expanded: none to a dominated one, which is
+        on no path to a sink (only with ``sinks_only``; otherwise they were added already)."""
+        dead = pruner.dead if pruner is not None else set()
+        for step in steps:
+            if step.target not in dead:
+                self._add(g, step)
 
     def _beyond(self, d: Actor, x: Actor) -> frozenset[str] | None:
         """The resources of ``x``'s roles that ``d`` does not hold; empty: ``d`` dominates ``x`` (every
@@ -411,27 +451,75 @@ class EscalationGraph:
         in that role's binding scope (the API server's ``covers``) and has RoleBindings wherever ``x``
         has, only techniques asking about the resources of the other roles can give ``x`` a step ``d``
         lacks. Two techniques also look at which roles are bound to the actor, not only at its rights:
-        rewriting a role bound to you (``escalate``: so such roles of ``x`` must be bound to ``d`` too),
-        and ``namespace-admin:NS`` held through a role bound in NS (so ``x`` may not write RoleBindings
-        beyond its own namespaces, where ``d`` has RoleBindings too).
+        rewriting a role bound to you (``escalate``: so once ``x`` has a role that may allow escalate,
+        each of its bindings must be one of ``d``'s too: the rewritten role may be any role bound to
+        it), and ``namespace-admin:NS`` held through a role bound in NS (so ``x`` may not write
+        RoleBindings beyond its own namespaces, where ``d`` has RoleBindings too).
         """
         if SYSTEM_MASTERS in d.user.groups:
             return frozenset()
-        if SYSTEM_MASTERS in x.user.groups or (x.namespaces and not x.namespace_set <= d.namespace_set):
+        if SYSTEM_MASTERS in x.user.groups:
             return None
-        out: set[str] = set()
-        for b, _ in x.applying:
-            role = x.index.role_for(b)
-            if role is None or not role.rules:
-                continue
-            scope = b.namespace if b.kind == "RoleBinding" else ""
-            if (not scope and self.world.writes_rolebindings(role)) or \
-                    (id(b) not in d.binding_ids and self.world.rewrites(role)):
+        return _resolve(self._parts(d, [b for b, _ in x.applying], x.index))
+
+    def _parts(self, d: Actor, bindings: Sequence[Binding], index: PolicyIndex) -> _Part:
+        """The parts of these bindings (of ``index``) together (``_binding_part``)."""
+        return _joined([self._binding_part(d, b, index) for b in bindings])
+
+    def _binding_part(self, d: Actor, b: Binding, index: PolicyIndex) -> _Part:
+        """One binding's part of ``_beyond``: the resources of its rules unless ``d`` holds them there,
+        whether its role may allow escalate on roles, and whether it is not one of ``d``'s bindings."""
+        scope = b.namespace if b.kind == "RoleBinding" else ""
+        if scope and scope not in d.namespace_set:
+            return None  # a RoleBinding where d has none
+        role = index.role_for(b)
+        if role is None:
+            return _NOTHING, False, False  # grants nothing, and cannot be rewritten
+        unbound = id(b) not in d.binding_ids
+        if not role.rules:
+            return _NOTHING, False, unbound
+        world = self.world
+        if not scope and world.writes_rolebindings(role):
+            return None
+        rewrites = world.rewrites(role)
+        if rewrites and unbound:
+            return None
+        rules = world.binding_rules(role, scope)
+        if d.holds(rules, scope):
+            return _NOTHING, rewrites, unbound
+        return frozenset(r for rule in rules for r in rule.resources), rewrites, unbound
+
+    def _beyond_identity(self, d: Actor, node: str, memo: dict[tuple[str, int], _Part],
+                         groups_memo: dict[tuple[str, tuple[str, ...]], _Part], d_node: str) -> frozenset[str] | None:
+        """``_beyond(d, actor_for(node))`` for an identity, without building its Actor: from the index's
+        lists of bindings naming it or its groups. Parts are memoised per ``d_node``: per binding naming
+        it (``memo``), and for all of its groups' at once (``groups_memo``), which most identities share.
+
+        A ServiceAccount is given its groups without checking that its name is valid (an invalid one has
+        none): more bindings can only make the answer larger or None, never wrongly empty."""
+        if SYSTEM_MASTERS in d.user.groups:
+            return frozenset()
+        if node.startswith("ServiceAccount:"):
+            ns, _, name = node[len("ServiceAccount:"):].partition("/")
+            username, groups = make_sa_username(ns, name), (*sa_groups(ns), AUTHENTICATED)
+        else:
+            user = subject_as_user(parse_subject_id(node))
+            if SYSTEM_MASTERS in user.groups:
                 return None
-            rules = self.world.binding_rules(role, scope)
-            if not d.holds(rules, scope):
-                out.update(r for rule in rules for r in rule.resources)
-        return frozenset(out)
+            username, groups = user.username, user.groups
+        index = self.index
+        gkey = (d_node, groups)  # ServiceAccounts of a namespace share their groups
+        if gkey in groups_memo:
+            found = groups_memo[gkey]
+        else:
+            found = groups_memo[gkey] = self._parts(d, [b for lst in index.binding_lists_of(None, groups)
+                                                          for b in lst], index)
+        parts = [found]
+        for lst in index.bindings_naming_user(username):  # the bindings naming it: few, rarely shared
+            for b in lst:
+                key = (d_node, id(b))
+                parts.append(memo[key] if key in memo else memo.setdefault(key, self._binding_part(d, b, index)))
+        return _resolve(_joined(parts))
 
     @cached_property
     def direct_candidates(self) -> frozenset[str]:
@@ -449,7 +537,9 @@ class EscalationGraph:
     def _maybe_direct(self, node: str) -> bool:
         """Might ``node`` step straight onto cluster-admin / system:masters (escalate, impersonate a group)?"""
         cand = self.direct_candidates
-        if node in cand or not _is_identity(node):
+        if not _is_identity(node):
+            return _held_cluster_wide(node)
+        if node in cand:
             return True
         if node.startswith("ServiceAccount:"):
             ns = node[len("ServiceAccount:"):].partition("/")[0]
@@ -539,7 +629,7 @@ class EscalationGraph:
         # without --to, cluster-wide control makes the lesser sinks redundant: stop looking past it
         stop = frozenset() if (to is not None or all_paths) else frozenset({SINK_CLUSTER_ADMIN, SINK_SYSTEM_MASTERS})
         g = self.explore(source, first, max_depth, stop, source_actor=source_actor,
-                         prune=self.prune_dominated and not all_paths)
+                         prune=self.prune_dominated and not all_paths, sinks_only=True)
         sinks = sorted(n for n in g if is_sink(n) and (to is None or n == to))
         out: list[EscalationPath] = []
         if all_paths:
@@ -634,6 +724,9 @@ class _Pruner:
         self.actors: dict[str, Actor | None] = {source: source_actor} if source_actor is not None else {}
         self.parent: dict[str, str] = {}  # node -> the identity whose step reached it first (hubs see through)
         self.settled: set[str] = {source}  # expanded, or dominated by an identity that was
+        self.memo: dict[tuple[str, int], _Part] = {}  # (d, binding) → its part of _beyond
+        self.groups_memo: dict[tuple[str, tuple[str, ...]], _Part] = {}  # (d, groups) → theirs
+        self.dead: set[str] = set()  # identities found dominated: not expanded
 
     def reached(self, target: str, by: str) -> None:
         """``target`` entered the search through ``by`` (an identity, or a hub standing for one)."""
@@ -655,26 +748,130 @@ class _Pruner:
         if g.has_steps(node):
             self.settled.add(node)
             return g.successors(node)
-        x = self._actor(node)
-        if x is None:
+        identity = _is_identity(node)
+        x = None if identity else self._actor(node)
+        if x is None and not identity:
             return []
         extra = self._beyond_known(node, x)
         self.settled.add(node)
         if extra is not None and not extra:
-            return None
+            self.dead.add(node)
+            return None  # dominated: its Actor is not even built
+        if x is None:
+            x = self._actor(node)
+            if x is None:
+                return []
         return g.steps_adding(x, extra)
 
-    def _beyond_known(self, node: str, x: Actor) -> frozenset[str] | None:
-        """The resources of ``x``'s roles beyond the source's or its parent's (None: compare all of them)."""
+    def live_targets(self, hub_node: str, targets: list[tuple[str, bool]]) -> list[tuple[str, bool]]:
+        """Of a hub's (target, potential) pairs, those not dominated by the source or by the identity that
+        reached the hub; the dominated ServiceAccounts go to ``dead``. ``_beyond_identity``, shortened
+        for the many ServiceAccounts of a namespace: once the part of their groups is empty, only the
+        bindings naming each one are looked at."""
+        g = self.graph
+        parent = self.parent.get(hub_node)
+        judges: list[tuple[str, Actor]] = []
+        for d_node in (self.source,) if parent in (None, self.source) else (self.source, parent):
+            d = self._actor(d_node) if d_node in self.settled else None
+            if d is not None:
+                if SYSTEM_MASTERS in d.user.groups:
+                    judges = []
+                    break
+                judges.append((d_node, d))
+        else:
+            if not judges:
+                return targets
+        if not judges:  # system:masters dominates everyone
+            self.dead.update(t for t, _ in targets if t.startswith("ServiceAccount:") and t != self.source)
+            return [(t, p) for t, p in targets if t not in self.dead]
+        index = g.index
+        memo = self.memo
+        dead = self.dead
+        out: list[tuple[str, bool]] = []
+        for target, potential in targets:
+            if target in dead:
+                continue
+            if not target.startswith("ServiceAccount:") or target == self.source or g.has_steps(target):
+                out.append((target, potential))
+                continue
+            ns, _, name = target[len("ServiceAccount:"):].partition("/")
+            naming = None
+            dominated = False
+            for d_node, d in judges:
+                found = self._groups_part(d_node, d, ns)
+                if found is None or found[0]:
+                    continue
+                rewrites, unbound = found[1], found[2]
+                if naming is None:
+                    naming = (*(lists := index.bindings_naming_user(make_sa_username(ns, name)))[0], *lists[1])
+                for b in naming:
+                    key = (d_node, id(b))
+                    part = memo[key] if key in memo else memo.setdefault(key, g._binding_part(d, b, index))
+                    if part is None or part[0]:
+                        break
+                    rewrites, unbound = rewrites or part[1], unbound or part[2]
+                else:
+                    if not (rewrites and unbound):
+                        dominated = True
+                        break
+            if dominated:
+                dead.add(target)
+            else:
+                out.append((target, potential))
+        return out
+
+    def _groups_part(self, d_node: str, d: Actor, namespace: str) -> _Part:
+        """The part of the bindings of the groups of the ServiceAccounts of ``namespace``."""
+        key = (d_node, (*sa_groups(namespace), AUTHENTICATED))
+        if key not in self.groups_memo:
+            index = self.graph.index
+            self.groups_memo[key] = self.graph._parts(
+                d, [b for lst in index.binding_lists_of(None, key[1]) for b in lst], index)
+        return self.groups_memo[key]
+
+    def _beyond_known(self, node: str, x: Actor | None) -> frozenset[str] | None:
+        """The resources of ``node``'s roles beyond the source's or its parent's (None: compare all of
+        them); ``x``: its Actor, None for an identity (compared through the index's binding lists)."""
         best: frozenset[str] | None = None
         p = self.parent.get(node)
         for d_node in (self.source,) if p in (None, self.source) else (self.source, p):
             if d_node in self.settled and d_node != node:
                 d = self._actor(d_node)
-                extra = self.graph._beyond(d, x) if d is not None else None
+                if d is None:
+                    continue
+                extra = self.graph._beyond(d, x) if x is not None else \
+                    self.graph._beyond_identity(d, node, self.memo, self.groups_memo, d_node)
                 if extra is not None and (best is None or len(extra) < len(best)):
                     best = extra
         return best
+
+
+def _joined(parts: Sequence[_Part]) -> _Part:
+    """Several parts of ``_beyond`` as one (None as soon as one is)."""
+    out: set[str] = set()
+    rewrites = unbound = False
+    for part in parts:
+        if part is None:
+            return None
+        out.update(part[0])
+        rewrites = rewrites or part[1]
+        unbound = unbound or part[2]
+    return (frozenset(out) if out else _NOTHING), rewrites, unbound
+
+
+def _resolve(part: _Part) -> frozenset[str] | None:
+    """``_beyond``'s answer from the parts of all of an identity's bindings: None when it may rewrite a
+    role bound to it that is not bound to the other identity."""
+    if part is None or (part[1] and part[2]):
+        return None
+    return part[0]
+
+
+def _held_cluster_wide(node: str) -> bool:
+    """Is ``node`` a role held through a ClusterRoleBinding? Held through RoleBindings only, a role never
+    steps straight onto cluster-admin or system:masters: that needs ``*`` everywhere, impersonating a
+    group or rewriting roles cluster-wide, which only ClusterRoleBindings grant."""
+    return not _is_identity(node) and not is_sink(node) and not _is_hub(node) and node.endswith("@" + SCOPE_CLUSTER)
 
 
 def _asks_about(touches: frozenset[str], resources: frozenset[str]) -> bool:

@@ -52,6 +52,8 @@ def _workload_update(ctx: TechniqueContext) -> Iterator[Reach]:
             yield Reach(target=hub(f"ctl-{res}", ""), grant=everywhere, detail=f"change the pod template of any {res}")
             continue
         for ns in ctx.namespaces_beyond(("update", "patch"), res):
+            if not ctx.world.leads_somewhere(f"ctl-{res}", ns):
+                continue  # no such workload there
             g = ctx.any_grant(("update", "patch"), res, api_group=group, namespace=ns, name=ANY_NAME)
             if g is not None:
                 yield Reach(target=hub(f"ctl-{res}", ns), grant=g, detail=f"change the pod template of any {res} in {ns}")
@@ -79,6 +81,8 @@ def _into_pods(ctx: TechniqueContext, subresource: str, verbs: tuple[str, ...]) 
         yield Reach(target=hub("pods", ""), grant=everywhere, detail=f"{subresource} into any pod")
         return
     for ns in ctx.namespaces_beyond(verbs, res):
+        if not ctx.world.leads_somewhere("pods", ns):
+            continue  # no pod of the inputs there mounts a token
         g = ctx.any_grant(verbs, "pods", subresource=subresource, namespace=ns, name=ANY_NAME)
         if g is not None:
             yield Reach(target=hub("pods", ns), grant=g, detail=f"{subresource} into any pod of {ns}")

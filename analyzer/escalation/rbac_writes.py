@@ -188,8 +188,10 @@ def _create(ctx: TechniqueContext, wider: dict[str, list[Role]], rewritable_only
         for role, f in found:
             if all(role is not r for r in everywhere):  # else it may hold it in every namespace already, as soon
                 per_namespace.setdefault(role.id, (role, []))[1].append((scope, f, detail))
-        local = [(role, f) for role in roles_by_ns.get(scope, ()) if (f := binder.grant(role, cg))]
         wider.setdefault(scope, []).extend(role for role, _ in found)
+        if _everything_in(ctx, wider, scope):
+            continue  # `*` on everything there includes every Role of the namespace (``_widest``)
+        local = [(role, f) for role in roles_by_ns.get(scope, ()) if (f := binder.grant(role, cg))]
         for role, f in _widest(ctx, local, scope, [*everywhere, *(role for role, _ in found)]):
             wider[scope].append(role)
             yield _reach(role, scope, f, detail)
@@ -233,7 +235,8 @@ def _update(ctx: TechniqueContext, wider: dict[str, list[Role]], rewritable_only
         else:
             namespaces = ctx.namespaces_beyond(verbs, "rolebindings")
         for ns in namespaces:
-            if not ctx.actor.holds_every_resource(ns):  # else no binding there can give it anything
+            # holding `*` there, or able to bind a role with it, no other binding there gives it anything
+            if not ctx.actor.holds_every_resource(ns) and not _everything_in(ctx, wider, ns):
                 found.extend(_updatable(ctx, "rolebindings", ns, index.role_bindings.get(ns, ())))
     binders: dict[str, _Binder] = {}  # one per scope: the bind grant for any name is asked once there
     by_scope: dict[str, list[tuple[Role, tuple[_Found, str]]]] = {}
@@ -267,6 +270,13 @@ def _update(ctx: TechniqueContext, wider: dict[str, list[Role]], rewritable_only
 def _wider_in(wider: dict[str, list[Role]], namespace: str) -> list[Role]:
     """The roles ``_create`` found it may hold in ``namespace`` (there, or in every namespace)."""
     return [*wider.get("", ()), *wider.get(namespace, ())]
+
+
+def _everything_in(ctx: TechniqueContext, wider: dict[str, list[Role]], namespace: str) -> bool:
+    """May it bind itself a role with ``*`` on everything in ``namespace`` (``_create``)? Then that role
+    includes every other one there (``_widest`` keeps none of them), unless every role is kept."""
+    world = ctx.world
+    return world.bind_widest_only and any(world.grants_everything(r) for r in _wider_in(wider, namespace))
 
 
 def _updatable(ctx: TechniqueContext, res: str, namespace: str,

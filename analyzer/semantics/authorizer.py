@@ -8,7 +8,7 @@ reference, and roles by (namespace, verb, resource) token of their rules.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from ..model import Binding, Grant, Inventory, PolicyRule, Request, Role, Subject, UserInfo
@@ -196,6 +196,24 @@ class PolicyIndex:
                 if i >= 0:
                     out.append((b, b.subjects[i]))
         return out
+
+    def binding_lists(self, user: UserInfo) -> list[list[Binding]]:
+        """The index's lists of bindings (any namespace) naming the user or one of its groups: one per
+        name, ClusterRoleBindings' first. A subject matches a user exactly when its name is one of the
+        user's, so together they hold ``bindings_applying_anywhere``'s bindings. The lists are shared
+        (most users have the same groups): callers may memoise answers per list, and must not modify them."""
+        return self.binding_lists_of(user.username, user.groups)
+
+    def bindings_naming_user(self, username: str) -> tuple[Sequence[Binding], Sequence[Binding]]:
+        """The ClusterRoleBindings and the RoleBindings (any namespace) whose subjects name this user
+        (a User, or the ServiceAccount of that username) - not its groups. Shared: do not modify."""
+        key = (_USER, username)
+        return self._crb_by_key.get(key, ()), self._rb_by_key_any.get(key, ())
+
+    def binding_lists_of(self, username: str | None, groups: Iterable[str]) -> list[list[Binding]]:
+        """``binding_lists`` of the user with this name (None: only those naming the groups) and groups."""
+        keys = [*(((_USER, username),) if username is not None else ()), *((_GROUP, g) for g in groups)]
+        return [lst for index in (self._crb_by_key, self._rb_by_key_any) for k in keys if (lst := index.get(k))]
 
     def _pos_order(self) -> Iterator[Binding]:
         yield from self.cluster_role_bindings
