@@ -132,8 +132,11 @@ def test_techniques_ask_only_about_what_they_declare(monkeypatch: pytest.MonkeyP
     # every resource a technique's ``find`` asks about; record what each one asks on every scenario
     from analyzer.escalation import ALL_TECHNIQUES
     from analyzer.escalation.base import TechniqueContext
+    from analyzer.semantics.power import ANY_NAME
 
     asked: dict[str, set[str]] = {}
+    undeclared_names: set[tuple[str, str, str, str]] = set()  # names asked one by one beyond Technique.names
+    by_id = {t.id: t for t in ALL_TECHNIQUES}
     current: list[str] = []
 
     def recorder(name: str):
@@ -142,7 +145,13 @@ def test_techniques_ask_only_about_what_they_declare(monkeypatch: pytest.MonkeyP
         def record(self, verbs_or_verb, resource, *args, **kwargs):
             if current:
                 sub = kwargs.get("subresource")
-                asked.setdefault(current[-1], set()).add(f"{resource}/{sub}" if sub else resource)
+                res = f"{resource}/{sub}" if sub else resource
+                asked.setdefault(current[-1], set()).add(res)
+                t, obj = by_id[current[-1]], kwargs.get("name", "")
+                if t.names is not None and obj and obj != ANY_NAME:
+                    ns = kwargs.get("namespace", "")
+                    if obj not in t.names(self.world, res, ns) or obj not in t.names(self.world, res, ""):
+                        undeclared_names.add((t.id, res, ns, obj))
             return original(self, verbs_or_verb, resource, *args, **kwargs)
         return record
 
@@ -168,6 +177,57 @@ def test_techniques_ask_only_about_what_they_declare(monkeypatch: pytest.MonkeyP
     assert asked
     missing = {t.id: sorted(asked.get(t.id, set()) - t.touches) for t in ALL_TECHNIQUES}
     assert {k: v for k, v in missing.items() if v} == {}
+    # a search sets aside rules whose resourceNames no technique asks about: those that say which names
+    # they ask for one by one (in a namespace, and so in every namespace) must ask for no other
+    assert undeclared_names == set()
+    assert any(t.names is not None for t in ALL_TECHNIQUES)
+
+
+def test_rules_naming_objects_no_technique_asks_about_are_set_aside() -> None:
+    # worker may read two Secrets by name: an Opaque one (no technique asks about it, so ci, which can
+    # exec into worker's pod, dominates worker) and, in the second policy, a ServiceAccount token
+    read = {"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"], "resourceNames": ["db", "admin-token"]}
+    objects = [
+        _sa("ci"), _sa("worker"), _sa("admin-sa"), _pod("w", "worker"),
+        _role("ci", [EXEC, READ_PODS]), _bind("ci", "ci"),
+        _role("worker", [READ_PODS, read]), _bind("worker", "worker"),
+        _role("admin", [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}]), _bind("admin", "admin-sa"),
+        {"apiVersion": "v1", "kind": "Secret", "type": "Opaque", "metadata": {"name": "db", "namespace": "dev"}},
+    ]
+    token = {"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/service-account-token",
+             "metadata": {"name": "admin-token", "namespace": "dev",
+                          "annotations": {"kubernetes.io/service-account.name": "admin-sa"}}}
+    graph = Analysis.from_objects(objects).escalation
+    built: list[str] = []
+    actor_for = graph.actor_for
+    graph.actor_for = lambda node, user=None: built.append(node) or actor_for(node, user)  # type: ignore[method-assign]
+    assert graph.paths_from("ServiceAccount:dev/ci") == []
+    assert "ServiceAccount:dev/worker" not in built  # dominated: not even looked at
+    found = _both([*objects, token], "ServiceAccount:dev/ci")
+    assert ("ServiceAccount:dev/ci", "ServiceAccount:dev/worker", "ServiceAccount:dev/admin-sa",
+            "namespace-admin:dev") in found
+
+
+def test_a_rule_naming_objects_still_counts_for_holding_a_role() -> None:
+    # the named rule no technique asks about lets worker hold every rule of "rewritable", so worker (not
+    # ci) may bind it to itself without `bind` and then rewrite it; ci holds every other right of worker
+    read = {"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"], "resourceNames": ["db"]}
+    escalate = {"apiGroups": [RBAC], "resources": ["roles"], "verbs": ["escalate", "update", "get"],
+                "resourceNames": ["rewritable"]}
+    write = {"apiGroups": [RBAC], "resources": ["rolebindings"], "verbs": ["create"]}
+    shared = {"apiVersion": f"{RBAC}/v1", "kind": "RoleBinding", "metadata": {"name": "shared", "namespace": "dev"},
+              "roleRef": {"apiGroup": RBAC, "kind": "Role", "name": "rewriter"},
+              "subjects": [{"kind": "ServiceAccount", "name": n, "namespace": "dev"} for n in ("ci", "worker")]}
+    objects = [
+        _sa("ci"), _sa("worker"), _pod("w", "worker"),
+        _role("rewriter", [escalate, write]), shared,
+        _role("ci", [EXEC, READ_PODS]), _bind("ci", "ci"),
+        _role("reads", [read]), _bind("reads", "worker"),
+        _role("rewritable", [read, escalate]),
+    ]
+    found = _both(objects, "ServiceAccount:dev/ci")
+    assert ("ServiceAccount:dev/ci", "ServiceAccount:dev/worker", "Role:dev/rewritable@dev",
+            "namespace-admin:dev") in found
 
 
 # -- ESC-BIND yields only the widest bindable roles (World.bind_widest_only) ---------------------------------
@@ -194,21 +254,38 @@ _RULE_POOL = [
 _RB_PATCH = _RULE_POOL[-1]
 
 
-def _random_policy(seed: int) -> list[dict]:
-    """Namespaces, ClusterRoles and Roles drawn from rules that bind, escalate and run pods, bound at random."""
+# rules naming Secrets: a ServiceAccount token ("tok", in some namespaces) and an Opaque one ("db")
+_NAMED_SECRETS = [
+    {"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"], "resourceNames": ["db"]},
+    {"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"], "resourceNames": ["tok", "db"]},
+    {"apiGroups": [""], "resources": ["secrets"], "verbs": ["get", "list"], "resourceNames": ["db"]},
+]
+
+
+def _random_policy(seed: int, named_secrets: bool = False) -> list[dict]:
+    """Namespaces, ClusterRoles and Roles drawn from rules that bind, escalate and run pods, bound at random
+    (``named_secrets``: also rules naming Secrets, a token Secret in some namespaces and pods of s1)."""
     import random
 
     rnd = random.Random(seed)
+    pool = [*_RULE_POOL, *_NAMED_SECRETS] if named_secrets else _RULE_POOL
     namespaces = ["a", "b", "c", "d", "e"][:rnd.choice((3, 5))]
     objects: list[dict] = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}} for ns in namespaces]
     for ns in namespaces:
         objects += [_sa("s1", ns), _sa("s2", ns), _pod(f"p-{ns}", "s2", ns)]
+        if named_secrets:
+            objects.append(_pod(f"q-{ns}", "s1", ns))
+            objects.append({"apiVersion": "v1", "kind": "Secret", "type": "Opaque", "metadata": {"name": "db", "namespace": ns}})
+            if rnd.random() < 0.5:
+                objects.append({"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/service-account-token",
+                                "metadata": {"name": "tok", "namespace": ns,
+                                             "annotations": {"kubernetes.io/service-account.name": rnd.choice(("s1", "s2"))}}})
     cluster_roles = [f"r{i}" for i in range(6)]
     for name in cluster_roles:
         objects.append({"apiVersion": f"{RBAC}/v1", "kind": "ClusterRole", "metadata": {"name": name},
-                        "rules": rnd.sample(_RULE_POOL, rnd.randint(1, 4))})
+                        "rules": rnd.sample(pool, rnd.randint(1, 4))})
     for ns in namespaces:
-        objects.append(_role("local", rnd.sample(_RULE_POOL[1:], rnd.randint(1, 3)), ns))
+        objects.append(_role("local", rnd.sample(pool[1:], rnd.randint(1, 3)), ns))
     subjects = [{"kind": "ServiceAccount", "name": f"s{i}", "namespace": ns} for i in (1, 2) for ns in namespaces]
     subjects += [{"kind": "User", "name": "alice"}, {"kind": "Group", "name": "dev"}]
     for i in range(rnd.randint(4, 9)):
@@ -260,3 +337,27 @@ def test_binding_only_the_widest_roles_changes_no_reach() -> None:
         sets += len(widest.escalation.world.held_scopes)
     assert steps[True] < steps[False]  # the policies do have roles to leave out
     assert sets  # and roles bindable in a set of namespaces
+
+
+def test_pruning_changes_no_reach_on_random_policies() -> None:
+    # one subject's search skips what the source or a parent dominates, and sets aside rules naming
+    # objects no technique asks about: the answers are those of the full search
+    from analyzer.escalation import build_graph
+
+    built = {True: 0, False: 0}
+    for seed in range(60):
+        objects = _random_policy(seed, named_secrets=True)
+        pruned, full = Analysis.from_objects(objects), Analysis.from_objects(objects)
+        full.escalation.prune_dominated = False
+        assert _reach(pruned) == _reach(full), seed
+        a = Analysis.from_objects(objects)
+        for prune in (True, False):
+            for s in a.escalation.subjects():  # each search on a fresh graph: count the identities it built
+                graph = build_graph(a.inventory, a.index, a.workloads)
+                graph.prune_dominated = prune
+                seen: set[str] = set()
+                actor_for = graph.actor_for
+                graph.actor_for = lambda node, user=None, _f=actor_for, _s=seen: _s.add(node) or _f(node, user)  # type: ignore
+                graph.paths_from(s)
+                built[prune] += len(seen)
+    assert built[True] < built[False]  # the searches did skip identities

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -109,6 +109,9 @@ class Technique:
     find: Callable[[TechniqueContext], Iterable[Reach]] = field(repr=False)
     potential: bool = False  # every edge it yields depends on objects the inputs may lack
     resources: frozenset[str] = frozenset()  # what ``find`` asks about, when more than ``requires`` names
+    # (world, resource, namespace or "" for every one) → every name ``find`` may ask about one by one there;
+    # None: any name. Lets a search ignore rules whose resourceNames it never asks about (``EscalationGraph``)
+    names: Callable[[World, str, str], Collection[str]] | None = field(default=None, repr=False)
 
     @cached_property
     def touches(self) -> frozenset[str]:
@@ -432,6 +435,7 @@ class World:
         self.bind_widest_only = True
         # namespace_set_scope() → its namespaces, for the held roles techniques yield in such scopes
         self.held_scopes: dict[str, tuple[str, ...]] = {}
+        self.derived: dict[str, dict] = {}  # memos techniques keep about the objects (one dict per name)
 
     @cached_property
     def namespaces(self) -> list[str]:
@@ -556,7 +560,6 @@ class World:
     def writes_rolebindings(self, role: Role) -> bool:
         """May ``role`` allow writing RoleBindings (a superset)? Memoised per rules tuple."""
         return self._per_rules("writes-rolebindings", role, _writes_rolebindings)
-
     @cached_property
     def widest_memo(self) -> dict[tuple, tuple[int, ...]]:
         """For ESC-BIND: which of some bindable roles no other one includes, per (scope kind, roles)."""

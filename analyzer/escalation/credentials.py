@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from ..model import node_id
 from ..semantics import SA_PREFIX, SYSTEM_MASTERS
-from .base import ANY_NAME, Perm, Reach, Technique, TechniqueContext, any_sa_hub, hub
+from .base import ANY_NAME, Perm, Reach, Technique, TechniqueContext, World, any_sa_hub, hub
 
 __all__ = ["SA_TOKEN", "SECRET_READ", "SECRET_CREATE", "CSR", "TECHNIQUES"]
 
@@ -73,6 +73,22 @@ def _secret_read(ctx: TechniqueContext) -> Iterator[Reach]:
                     break
 
 
+def _secrets_read_by_name(world: World, resource: str, namespace: str) -> frozenset[str]:
+    """The Secrets ``_secret_read`` asks for one by one: token Secrets, and those ServiceAccounts list."""
+    found = world.derived.setdefault("token-secret-names", {})
+    names = found.get(namespace)
+    if names is None:
+        namespaces = [namespace] if namespace else {*world.token_secrets, *world.sa_objects}
+        names = found[namespace] = frozenset(
+            {secret for ns in namespaces for secret, _ in world.token_secrets.get(ns, ())}
+            | {secret for ns in namespaces for sa in world.sa_objects.get(ns, ()) for secret in sa.secrets})
+    return names
+
+
+def _no_names(world: World, resource: str, namespace: str) -> frozenset[str]:
+    return frozenset()
+
+
 def _secret_create(ctx: TechniqueContext) -> Iterator[Reach]:
     if not ctx.may("create", "secrets"):
         return
@@ -115,13 +131,13 @@ SA_TOKEN = Technique(
 SECRET_READ = Technique(
     id="ESC-SECRET-READ", title="Read a Secret holding a ServiceAccount token",
     requires=(Perm(verb="get", resource="secrets"),), yields="the token's ServiceAccount",
-    short_reason="read token secret", find=_secret_read)
+    short_reason="read token secret", find=_secret_read, names=_secrets_read_by_name)
 
 SECRET_CREATE = Technique(
     id="ESC-SECRET-CREATE", title="Create a ServiceAccount token Secret and read it back",
     requires=(Perm(verb="create", resource="secrets"), Perm(verb="get", resource="secrets")),
     yields="any ServiceAccount of the namespace (potential)", short_reason="mint token secret",
-    find=_secret_create, potential=True)
+    find=_secret_create, potential=True, names=_no_names)  # any name, or a list
 
 CSR = Technique(
     id="ESC-CSR", title="Create and approve a client certificate for any user or group",

@@ -19,7 +19,9 @@ from ..model import (
     Binding,
     Grant,
     Inventory,
+    PolicyRule,
     Request,
+    Role,
     RoleRef,
     Subject,
     UserInfo,
@@ -61,8 +63,9 @@ DEFAULT_MAX_DEPTH = 6
 _POTENTIAL = 1e-4
 _SYSTEM_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease")
 _NOTHING: frozenset[str] = frozenset()
-# a part of EscalationGraph._beyond: (resources beyond the dominating identity's, has a role that may allow
-# escalate on roles, has a binding the dominating identity lacks); None: cannot be dominated
+# a part of EscalationGraph._beyond: (resources of the rules some technique may use beyond the dominating
+# identity's, has a role that may allow escalate on roles, has a binding the dominating identity lacks);
+# None: cannot be dominated
 _Part = tuple[frozenset[str], bool, bool] | None
 
 
@@ -467,8 +470,9 @@ class EscalationGraph:
         return _joined([self._binding_part(d, b, index) for b in bindings])
 
     def _binding_part(self, d: Actor, b: Binding, index: PolicyIndex) -> _Part:
-        """One binding's part of ``_beyond``: the resources of its rules unless ``d`` holds them there,
-        whether its role may allow escalate on roles, and whether it is not one of ``d``'s bindings."""
+        """One binding's part of ``_beyond``: the resources of its rules some technique may use
+        (``_used_rules``) unless ``d`` holds them there, whether its role may allow escalate on roles,
+        and whether it is not one of ``d``'s bindings."""
         scope = b.namespace if b.kind == "RoleBinding" else ""
         if scope and scope not in d.namespace_set:
             return None  # a RoleBinding where d has none
@@ -484,10 +488,50 @@ class EscalationGraph:
         rewrites = world.rewrites(role)
         if rewrites and unbound:
             return None
-        rules = world.binding_rules(role, scope)
-        if d.holds(rules, scope):
+        rules = self._used_rules(role, scope)
+        if not rules or d.holds(rules, scope):
             return _NOTHING, rewrites, unbound
         return frozenset(r for rule in rules for r in rule.resources), rewrites, unbound
+
+    def _used_rules(self, role: Role, scope: str) -> tuple[PolicyRule, ...]:
+        """The rules of ``role`` bound in ``scope`` that some technique may use (``binding_rules`` itself
+        when all of them): not those whose resourceNames no technique asks about. A rule naming objects
+        is used only by requests for those names; when each technique asking about its resources says
+        which names it asks for (``Technique.names``) and none is among them, the rule never answers.
+        Such rules still count for ``covers``: binding a role whose rules you hold without ``bind`` gains
+        only a role that may allow escalate, so you hold escalate yourself, and ``_resolve`` never lets
+        an identity that may escalate roles be dominated with a binding the other one lacks; and for
+        the admin ClusterRole's, should it name objects (``namespace-admin``): none is set aside then."""
+        rules = self.world.binding_rules(role, scope)
+        key = (id(rules), scope)
+        hit = self._used.get(key)
+        if hit is None or hit[0] is not rules:
+            used = rules
+            if self._names_decide and any(r.resource_names for r in rules):
+                kept = tuple(r for r in rules if not self._unused(r, scope))
+                used = kept if len(kept) < len(rules) else rules
+            hit = self._used[key] = (rules, used)
+        return hit[1]
+
+    @cached_property
+    def _used(self) -> dict[tuple[int, str], tuple[tuple[PolicyRule, ...], tuple[PolicyRule, ...]]]:
+        return {}
+
+    @cached_property
+    def _names_decide(self) -> bool:
+        """May rules with resourceNames be set aside (``_used_rules``)? Not when the admin ClusterRole has one."""
+        admin = self.index.cluster_roles.get("admin")
+        return admin is None or not any(r.resource_names for r in admin.rules)
+
+    def _unused(self, rule: PolicyRule, scope: str) -> bool:
+        if not rule.resource_names or any("*" in res for res in rule.resources):
+            return False
+        names = set(rule.resource_names)
+        for res in rule.resources:
+            for t in self.techniques:
+                if res in t.touches and (t.names is None or not names.isdisjoint(t.names(self.world, res, scope))):
+                    return False
+        return True
 
     def _beyond_identity(self, d: Actor, node: str, memo: dict[tuple[str, int], _Part],
                          groups_memo: dict[tuple[str, tuple[str, ...]], _Part], d_node: str) -> frozenset[str] | None:
@@ -726,6 +770,7 @@ class _Pruner:
         self.settled: set[str] = {source}  # expanded, or dominated by an identity that was
         self.memo: dict[tuple[str, int], _Part] = {}  # (d, binding) → its part of _beyond
         self.groups_memo: dict[tuple[str, tuple[str, ...]], _Part] = {}  # (d, groups) → theirs
+        self._ns_groups: dict[tuple[str, str], _Part] = {}  # (d, namespace) → its ServiceAccounts' groups' part
         self.dead: set[str] = set()  # identities found dominated: not expanded
 
     def reached(self, target: str, by: str) -> None:
@@ -800,10 +845,11 @@ class _Pruner:
             for d_node, d in judges:
                 found = self._groups_part(d_node, d, ns)
                 if found is None or found[0]:
-                    continue
-                rewrites, unbound = found[1], found[2]
+                    continue  # not even the rules some technique uses are held
                 if naming is None:
                     naming = (*(lists := index.bindings_naming_user(make_sa_username(ns, name)))[0], *lists[1])
+                # _resolve(_joined(...)) is empty, inline: this runs for every ServiceAccount of a namespace
+                _, rewrites, unbound = found
                 for b in naming:
                     key = (d_node, id(b))
                     part = memo[key] if key in memo else memo.setdefault(key, g._binding_part(d, b, index))
@@ -822,12 +868,16 @@ class _Pruner:
 
     def _groups_part(self, d_node: str, d: Actor, namespace: str) -> _Part:
         """The part of the bindings of the groups of the ServiceAccounts of ``namespace``."""
+        nkey = (d_node, namespace)
+        if nkey in self._ns_groups:
+            return self._ns_groups[nkey]
         key = (d_node, (*sa_groups(namespace), AUTHENTICATED))
         if key not in self.groups_memo:
             index = self.graph.index
             self.groups_memo[key] = self.graph._parts(
                 d, [b for lst in index.binding_lists_of(None, key[1]) for b in lst], index)
-        return self.groups_memo[key]
+        found = self._ns_groups[nkey] = self.groups_memo[key]
+        return found
 
     def _beyond_known(self, node: str, x: Actor | None) -> frozenset[str] | None:
         """The resources of ``node``'s roles beyond the source's or its parent's (None: compare all of
