@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any
 
 from .model import Inventory, KubeObject, SourceRef, node_id
@@ -42,14 +41,15 @@ class Workload:
     host_path_volumes: tuple[str, ...] = ()
     images: tuple[str, ...] = ()
     source: SourceRef = field(default_factory=lambda: SourceRef(file=""), compare=False)
+    # its ServiceAccount's node id, asked for every workload of a namespace by path searches
+    service_account_id: str = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "service_account_id", node_id("ServiceAccount", self.service_account, self.namespace))
 
     @property
     def id(self) -> str:
         return node_id(self.kind, self.name, self.namespace)
-
-    @cached_property
-    def service_account_id(self) -> str:
-        return node_id("ServiceAccount", self.service_account, self.namespace)
 
     @property
     def carries_token(self) -> bool:

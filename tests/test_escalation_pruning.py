@@ -361,3 +361,30 @@ def test_pruning_changes_no_reach_on_random_policies() -> None:
                 graph.paths_from(s)
                 built[prune] += len(seen)
     assert built[True] < built[False]  # the searches did skip identities
+
+
+def test_a_holder_behind_a_role_held_in_many_namespaces_is_found_without_all_its_steps() -> None:
+    # op may bind any ClusterRole in five namespaces (one held node for them all); cluster-admin there
+    # reaches kube-system's ctrl, bound to cluster-admin: looking at kube-system first is enough
+    ops = {"apiVersion": f"{RBAC}/v1", "kind": "ClusterRole", "metadata": {"name": "binder"},
+           "rules": [{"apiGroups": [RBAC], "resources": ["rolebindings"], "verbs": ["create"]},
+                     {"apiGroups": [RBAC], "resources": ["clusterroles"], "verbs": ["bind"]}]}
+    admin = {"apiVersion": f"{RBAC}/v1", "kind": "ClusterRole", "metadata": {"name": "cluster-admin"},
+             "rules": [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}]}
+    namespaces = ["a", "b", "c", "d", "kube-system"]
+    objects = [admin, ops, _sa("op", "platform"), _sa("ctrl", "kube-system"),
+               {"apiVersion": f"{RBAC}/v1", "kind": "ClusterRoleBinding", "metadata": {"name": "ctrl"},
+                "roleRef": {"apiGroup": RBAC, "kind": "ClusterRole", "name": "cluster-admin"},
+                "subjects": [{"kind": "ServiceAccount", "name": "ctrl", "namespace": "kube-system"}]}]
+    for ns in namespaces:
+        objects += [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}, _sa("app", ns),
+                    {"apiVersion": f"{RBAC}/v1", "kind": "RoleBinding", "metadata": {"name": "op", "namespace": ns},
+                     "roleRef": {"apiGroup": RBAC, "kind": "ClusterRole", "name": "binder"},
+                     "subjects": [{"kind": "ServiceAccount", "name": "op", "namespace": "platform"}]}]
+    found = _both(objects, "ServiceAccount:platform/op")
+    assert len(found) == 1 and found[0][-2:] == ("ServiceAccount:kube-system/ctrl", "cluster-admin")
+    graph = Analysis.from_objects(objects).escalation
+    graph.paths_from("ServiceAccount:platform/op")
+    held = found[0][1]
+    assert held.startswith("ClusterRole:cluster-admin@<5 namespaces:")
+    assert not graph.has_steps(held)  # only its steps into kube-system (and cluster-wide) were asked

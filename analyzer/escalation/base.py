@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -130,6 +130,11 @@ class Actor:
     index: PolicyIndex
     user: UserInfo
     namespaces: tuple[str, ...] = ()  # where RoleBindings give it rights (besides cluster-wide)
+
+    @cached_property
+    def memo(self) -> dict[str, dict]:
+        """Answers other modules derive from its rights, one dict per question (they live as long as it)."""
+        return {}
 
     @cached_property
     def namespace_set(self) -> frozenset[str]:
@@ -553,6 +558,10 @@ class World:
         return self._per_rules("everything", role, lambda r: any(
             "*" in x.verbs and "*" in x.resources and "*" in x.api_groups and not x.resource_names for x in r.rules))
 
+    def names_objects(self, role: Role) -> bool:
+        """Has ``role`` a rule with resourceNames? Memoised per rules tuple."""
+        return self._per_rules("names-objects", role, lambda r: any(x.resource_names for x in r.rules))
+
     def rewrites(self, role: Role) -> bool:
         """``may_rewrite_roles``, memoised per rules tuple."""
         return self._per_rules("rewrites", role, may_rewrite_roles)
@@ -658,7 +667,27 @@ class World:
     def leads_somewhere(self, kind: str, namespace: str) -> bool:
         """Does the "pods", "tokens" or "ctl-RESOURCE" hub of ``namespace`` lead to a ServiceAccount? A
         step into an empty one (no such workload or token there) would lead nowhere, so is not taken."""
-        return kind in self._hub_table(namespace)
+        return kind in self._hub_kinds.get(namespace, ())
+
+    @cached_property
+    def _hub_kinds(self) -> dict[str, set[str]]:
+        """Namespace → the kinds of its hubs that ``_hub_table`` finds targets for (one pass, no tables)."""
+        out: dict[str, set[str]] = {}
+        for w in self.workloads:
+            res = _CONTROLLER_RESOURCE.get(w.kind)
+            if w.carries_token or res:
+                kinds = out.setdefault(w.namespace, set())
+                if w.carries_token:
+                    kinds.add("pods")
+                if res:
+                    kinds.add(f"ctl-{res}")
+        for ns, secrets in self.token_secrets.items():
+            if secrets:
+                out.setdefault(ns, set()).add("tokens")
+        for ns, sas in self.sa_objects.items():
+            if any(sa.secrets for sa in sas):
+                out.setdefault(ns, set()).add("tokens")
+        return out
 
     @cached_property
     def _hub_tables(self) -> dict[str, dict[str, list[tuple[str, bool]]]]:
@@ -681,16 +710,24 @@ class World:
                 return [(hub(kind, ns), False) for ns in self.sa_namespaces()]
             return [(hub(kind, ns), False) for ns in self._hub_namespaces.get(kind, ())]
         if kind == "sa":
-            return list(self.service_accounts(namespace))
+            return self.service_accounts(namespace)
         return self._hub_table(namespace).get(kind, [])
 
-    def service_accounts(self, namespace: str) -> Iterator[tuple[str, bool]]:
-        """(node id, potential) of every ServiceAccount of a namespace: defined ones, then referenced ones."""
-        defined = self.defined_sas.get(namespace, set())
-        for name in sorted(defined):
-            yield node_id("ServiceAccount", name, namespace), False
-        for name in sorted(self.referenced_sas.get(namespace, set()) - defined):
-            yield node_id("ServiceAccount", name, namespace), True
+    def service_accounts(self, namespace: str) -> list[tuple[str, bool]]:
+        """(node id, potential) of every ServiceAccount of a namespace: defined ones, then referenced ones
+        (memoised: do not modify)."""
+        found = self._service_accounts.get(namespace)
+        if found is None:
+            defined = self.defined_sas.get(namespace, set())
+            found = self._service_accounts[namespace] = [
+                *((node_id("ServiceAccount", name, namespace), False) for name in sorted(defined)),
+                *((node_id("ServiceAccount", name, namespace), True)
+                  for name in sorted(self.referenced_sas.get(namespace, set()) - defined))]
+        return found
+
+    @cached_property
+    def _service_accounts(self) -> dict[str, list[tuple[str, bool]]]:
+        return {}
 
     def sa_namespaces(self) -> list[str]:
         return sorted(set(self.defined_sas) | set(self.referenced_sas))
@@ -705,6 +742,15 @@ class TechniqueContext:
 
     actor: Actor
     world: World
+    # only these namespaces' steps are wanted (None: every one): techniques that walk namespaces through
+    # the methods below skip the others (a search looking only for identities that hold cluster-admin)
+    only_namespaces: frozenset[str] | None = None
+
+    def _kept(self, namespaces: Sequence[str]) -> list[str]:
+        only = self.only_namespaces
+        if only is None:
+            return namespaces if isinstance(namespaces, list) else list(namespaces)
+        return [ns for ns in namespaces if ns in only]
 
     def grant(self, verb: str, resource: str, *, api_group: str = "", subresource: str = "", namespace: str = "",
               name: str = "") -> Grant | None:
@@ -723,8 +769,8 @@ class TechniqueContext:
         if not any(self.may(v, resource) for v in verbs):
             return []
         if any(self.may(v, resource, "") for v in verbs):
-            return self.world.namespaces
-        return self.actor.namespaces_that_may(verbs, resource)
+            return self._kept(self.world.namespaces)
+        return self._kept(self.actor.namespaces_that_may(verbs, resource))
 
     def names(self, verbs: Sequence[str], resource: str, *, cluster_only: bool = False) -> frozenset[str]:
         """The only single names that can be allowed once ``ANY_NAME`` is refused; see ``Actor.names_for``
@@ -744,7 +790,7 @@ class TechniqueContext:
             extra = {ns for n in names for ns in index.get(n, ()) if ns not in known}
             if extra:
                 out = sorted(known | extra)
-        return out
+        return self._kept(out)
 
     def any_grant(self, verbs: Sequence[str], resource: str, **kw: str) -> Grant | None:
         """The first of several verbs that is allowed (e.g. update or patch)."""
@@ -756,8 +802,8 @@ class TechniqueContext:
 
     def scopes(self) -> list[str]:
         """Where to ask namespaced questions: "" (every namespace, via ClusterRoleBindings), then RoleBinding ones."""
-        return ["", *self.actor.namespaces]
+        return ["", *self._kept(self.actor.namespaces)]
 
     def namespaces_in(self, scope: str) -> list[str]:
         """The namespaces a scope covers ("" = every namespace of the inputs)."""
-        return self.world.namespaces if not scope else [scope]
+        return self._kept(self.world.namespaces) if not scope else [scope]

@@ -198,12 +198,14 @@ class EscalationGraph:
         """Are ``node``'s steps computed already (``successors`` costs nothing)?"""
         return node in self._succ
 
-    def steps_adding(self, actor: Actor, only: frozenset[str] | None) -> list[EscalationStep]:
-        """Its steps, or (``only``) at least those of the techniques asking about these resources: all of
-        them when already cached for its bindings, else just those (not cached: not all its steps)."""
-        if only is None or self._key(actor) in self._by_key:
+    def steps_adding(self, actor: Actor, only: frozenset[str] | None,
+                     namespaces: frozenset[str] | None = None) -> list[EscalationStep]:
+        """Its steps, or (``only``) at least those of the techniques asking about these resources, and
+        (``namespaces``) at least those into these namespaces or cluster-wide: all of them when already
+        cached for its bindings, else just those (not cached: not all its steps)."""
+        if (only is None and namespaces is None) or self._key(actor) in self._by_key:
             return self.successors(actor.node, actor)
-        return [st for st in self._evaluate(actor, only) if st.target != actor.node]
+        return [st for st in self._evaluate(actor, only, namespaces) if st.target != actor.node]
 
     def _key(self, actor: Actor) -> tuple:
         return (id(actor.index), tuple(sorted(id(b) for b, _ in actor.applying)), SYSTEM_MASTERS in actor.user.groups,
@@ -223,8 +225,11 @@ class EscalationGraph:
     def _holds(self, actor: Actor, sink: str, grant: Grant | None) -> EscalationStep:
         return EscalationStep(technique=HOLDS, source=actor.node, target=sink, reason="holds", grant=grant)
 
-    def _evaluate(self, actor: Actor, only: frozenset[str] | None = None) -> list[EscalationStep]:
-        """Its steps; ``only``: just the techniques asking about one of these resources (and what it holds)."""
+    def _evaluate(self, actor: Actor, only: frozenset[str] | None = None,
+                  namespaces: frozenset[str] | None = None) -> list[EscalationStep]:
+        """Its steps; ``only``: just the techniques asking about one of these resources (and what it holds);
+        ``namespaces``: just the steps into these namespaces or cluster-wide, and of the sinks it holds
+        only cluster-admin and system:masters (a search for holders of those, ``explore``)."""
         if SYSTEM_MASTERS in actor.user.groups:
             return [self._holds(actor, SINK_SYSTEM_MASTERS, None)]
         # rights that amount to everything cluster-wide (``*`` on everything through a ClusterRoleBinding): the end
@@ -234,6 +239,9 @@ class EscalationGraph:
         if everything is not None:
             return [self._holds(actor, SINK_CLUSTER_ADMIN, everything)]
         out: list[EscalationStep] = []
+        ctx = TechniqueContext(actor=actor, world=self.world, only_namespaces=namespaces)
+        if namespaces is not None:
+            return self._technique_steps(ctx, only, out)
         for verb, name in (("get", ANY_NAME), ("list", "")) if only is None or not only.isdisjoint(("*", "secrets")) \
                 else ():
             g = actor.grant(Request(verb=verb, resource="secrets", namespace="kube-system", name=name))
@@ -246,7 +254,12 @@ class EscalationGraph:
                 g = actor.grant(Request(verb="*", api_group="*", resource="*", namespace=ns)) or actor.grant(
                     Request(verb="create", resource="rolebindings", api_group="rbac.authorization.k8s.io", namespace=ns))
                 out.append(self._holds(actor, namespace_admin_sink(ns), g))
-        ctx = TechniqueContext(actor=actor, world=self.world)
+        return self._technique_steps(ctx, only, out)
+
+    def _technique_steps(self, ctx: TechniqueContext, only: frozenset[str] | None,
+                         out: list[EscalationStep]) -> list[EscalationStep]:
+        """``out`` and the steps the techniques find for ``ctx`` (``only``: see ``_evaluate``)."""
+        actor = ctx.actor
         seen: set[tuple[str, str]] = set()
         for t in self.techniques:
             if not actor.may_touch(t.touches) or (only is not None and not _asks_about(t.touches, only)):
@@ -394,9 +407,30 @@ class EscalationGraph:
             # (level+1) or one step to a holder (level+2). Once a holder is one step away, only the
             # few identities that could step straight onto a stop sink still need evaluating.
             holder_found = False
+            # with stop_at, a reached node's steps into the namespaces where a holder may be (and cluster-wide
+            # ones) are asked first: when they lead to a holder, its other steps lead nowhere sooner
+            quick = self._top_sa_namespaces if stop_at and pruner is not None and sinks_only and \
+                level + 1 < max_depth else None
             for node in actors:
                 if holder_found and not self._maybe_direct(node):
                     continue
+                if quick is not None and not holder_found and node != source and not self.has_steps(node):
+                    found = pruner.steps(node, quick)
+                    if found is None:
+                        continue  # dominated
+                    if any(step.target in stop_at for step in found) or \
+                            self._holder_behind(g, found, stop_at, holders_checked):
+                        for step in found:
+                            self._add(g, step)
+                            if step.target not in seen:
+                                seen.add(step.target)
+                                nxt.append(step.target)
+                                pruner.reached(step.target, node)
+                        if any(step.target in stop_at for step in found):
+                            self._add_hub_edges(g, hub_edges, pruner)
+                            return g
+                        holder_found = True
+                        continue
                 if node == source and first_steps is not None:
                     steps = first_steps
                 elif pruner is None or node == source:
@@ -433,6 +467,8 @@ class EscalationGraph:
         kind, _, ns = node[len(HUB_PREFIX):].partition(":")
         if ns == "*":
             return self.successors(node)  # it leads to the namespaces' hubs
+        if kind != "tokens" and pruner.all_dead(ns):
+            return []  # its ServiceAccounts (those of its workloads) are all dominated already
         targets = [(s.target, s.potential) for s in cached] if cached is not None else self.world.hub_targets(kind, ns)
         return [EscalationStep(technique=_HUB, source=node, target=t, potential=potential)
                 for t, potential in pruner.live_targets(node, targets)]
@@ -483,15 +519,22 @@ class EscalationGraph:
         if not role.rules:
             return _NOTHING, False, unbound
         world = self.world
-        if not scope and world.writes_rolebindings(role):
-            return None
-        rewrites = world.rewrites(role)
-        if rewrites and unbound:
-            return None
-        rules = self._used_rules(role, scope)
-        if not rules or d.holds(rules, scope):
-            return _NOTHING, rewrites, unbound
-        return frozenset(r for rule in rules for r in rule.resources), rewrites, unbound
+        # the same role where d holds the same rules gives the same part (bound in thousands of namespaces);
+        # which of its rules count depends on the namespace only for a role naming objects
+        key = (id(role.rules), id(d.held_rules(scope)), unbound, bool(scope),
+               scope if scope and world.names_objects(role) else "")
+        memo = d.memo.setdefault("beyond-part", {})
+        if key in memo:
+            return memo[key]
+        part: _Part = None
+        if scope or not world.writes_rolebindings(role):
+            rewrites = world.rewrites(role)
+            if not (rewrites and unbound):
+                rules = self._used_rules(role, scope)
+                part = (_NOTHING if not rules or d.holds(rules, scope) else
+                        frozenset(r for rule in rules for r in rule.resources)), rewrites, unbound
+        memo[key] = part
+        return part
 
     def _used_rules(self, role: Role, scope: str) -> tuple[PolicyRule, ...]:
         """The rules of ``role`` bound in ``scope`` that some technique may use (``binding_rules`` itself
@@ -503,14 +546,13 @@ class EscalationGraph:
         an identity that may escalate roles be dominated with a binding the other one lacks; and for
         the admin ClusterRole's, should it name objects (``namespace-admin``): none is set aside then."""
         rules = self.world.binding_rules(role, scope)
+        if not self._names_decide or not self.world.names_objects(role):
+            return rules
         key = (id(rules), scope)
         hit = self._used.get(key)
         if hit is None or hit[0] is not rules:
-            used = rules
-            if self._names_decide and any(r.resource_names for r in rules):
-                kept = tuple(r for r in rules if not self._unused(r, scope))
-                used = kept if len(kept) < len(rules) else rules
-            hit = self._used[key] = (rules, used)
+            kept = tuple(r for r in rules if not self._unused(r, scope))
+            hit = self._used[key] = (rules, kept if len(kept) < len(rules) else rules)
         return hit[1]
 
     @cached_property
@@ -528,10 +570,21 @@ class EscalationGraph:
             return False
         names = set(rule.resource_names)
         for res in rule.resources:
-            for t in self.techniques:
-                if res in t.touches and (t.names is None or not names.isdisjoint(t.names(self.world, res, scope))):
+            for t in self._touching(res):
+                if t.names is None or not names.isdisjoint(t.names(self.world, res, scope)):
                     return False
         return True
+
+    def _touching(self, resource: str) -> list[Technique]:
+        """The techniques that ask about ``resource``."""
+        found = self._techniques_of.get(resource)
+        if found is None:
+            found = self._techniques_of[resource] = [t for t in self.techniques if resource in t.touches]
+        return found
+
+    @cached_property
+    def _techniques_of(self) -> dict[str, list[Technique]]:
+        return {}
 
     def _beyond_identity(self, d: Actor, node: str, memo: dict[tuple[str, int], _Part],
                          groups_memo: dict[tuple[str, tuple[str, ...]], _Part], d_node: str) -> frozenset[str] | None:
@@ -768,9 +821,11 @@ class _Pruner:
         self.actors: dict[str, Actor | None] = {source: source_actor} if source_actor is not None else {}
         self.parent: dict[str, str] = {}  # node -> the identity whose step reached it first (hubs see through)
         self.settled: set[str] = {source}  # expanded, or dominated by an identity that was
-        self.memo: dict[tuple[str, int], _Part] = {}  # (d, binding) → its part of _beyond
+        self.memo: dict[tuple[str, int], _Part] = {}  # (d, binding or binding list) → its part of _beyond
         self.groups_memo: dict[tuple[str, tuple[str, ...]], _Part] = {}  # (d, groups) → theirs
         self._ns_groups: dict[tuple[str, str], _Part] = {}  # (d, namespace) → its ServiceAccounts' groups' part
+        self._all_dead: set[str] = set()  # namespaces whose ServiceAccounts are all dead
+        self._judges_of: dict[tuple[str | None, bool], list[tuple[str, Actor]] | None] = {}  # → _judges
         self.dead: set[str] = set()  # identities found dominated: not expanded
 
     def reached(self, target: str, by: str) -> None:
@@ -787,8 +842,9 @@ class _Pruner:
             self.actors[node] = self.graph.actor_for(node)
         return self.actors[node]
 
-    def steps(self, node: str) -> list[EscalationStep] | None:
-        """The steps of ``node`` the search needs; None when it is dominated."""
+    def steps(self, node: str, namespaces: frozenset[str] | None = None) -> list[EscalationStep] | None:
+        """The steps of ``node`` the search needs (``namespaces``: those into them or cluster-wide are
+        enough); None when it is dominated."""
         g = self.graph
         if g.has_steps(node):
             self.settled.add(node)
@@ -806,7 +862,7 @@ class _Pruner:
             x = self._actor(node)
             if x is None:
                 return []
-        return g.steps_adding(x, extra)
+        return g.steps_adding(x, extra, namespaces)
 
     def live_targets(self, hub_node: str, targets: list[tuple[str, bool]]) -> list[tuple[str, bool]]:
         """Of a hub's (target, potential) pairs, those not dominated by the source or by the identity that
@@ -814,18 +870,9 @@ class _Pruner:
         for the many ServiceAccounts of a namespace: once the part of their groups is empty, only the
         bindings naming each one are looked at."""
         g = self.graph
-        parent = self.parent.get(hub_node)
-        judges: list[tuple[str, Actor]] = []
-        for d_node in (self.source,) if parent in (None, self.source) else (self.source, parent):
-            d = self._actor(d_node) if d_node in self.settled else None
-            if d is not None:
-                if SYSTEM_MASTERS in d.user.groups:
-                    judges = []
-                    break
-                judges.append((d_node, d))
-        else:
-            if not judges:
-                return targets
+        judges = self._judges(self.parent.get(hub_node))
+        if judges is None:
+            return targets
         if not judges:  # system:masters dominates everyone
             self.dead.update(t for t, _ in targets if t.startswith("ServiceAccount:") and t != self.source)
             return [(t, p) for t, p in targets if t not in self.dead]
@@ -866,17 +913,45 @@ class _Pruner:
                 out.append((target, potential))
         return out
 
+    def all_dead(self, namespace: str) -> bool:
+        """Is every ServiceAccount of ``namespace`` (defined, or referenced by a binding or workload) dominated?"""
+        if namespace in self._all_dead:
+            return True
+        if all(sa in self.dead for sa, _ in self.graph.world.service_accounts(namespace)):
+            self._all_dead.add(namespace)  # ``dead`` only grows
+            return True
+        return False
+
+    def _judges(self, parent: str | None) -> list[tuple[str, Actor]] | None:
+        """The identities that may dominate what ``parent`` reaches: the source, and ``parent`` once
+        settled (None: neither; empty: one of them is in system:masters and dominates everyone)."""
+        key = (parent, parent in self.settled)  # a parent may settle later
+        if key in self._judges_of:
+            return self._judges_of[key]
+        judges: list[tuple[str, Actor]] | None = []
+        for d_node in (self.source,) if parent in (None, self.source) else (self.source, parent):
+            d = self._actor(d_node) if d_node in self.settled else None
+            if d is not None:
+                if SYSTEM_MASTERS in d.user.groups:
+                    judges = []
+                    break
+                judges.append((d_node, d))
+        else:
+            judges = judges or None
+        self._judges_of[key] = judges
+        return judges
+
     def _groups_part(self, d_node: str, d: Actor, namespace: str) -> _Part:
         """The part of the bindings of the groups of the ServiceAccounts of ``namespace``."""
         nkey = (d_node, namespace)
         if nkey in self._ns_groups:
             return self._ns_groups[nkey]
-        key = (d_node, (*sa_groups(namespace), AUTHENTICATED))
-        if key not in self.groups_memo:
-            index = self.graph.index
-            self.groups_memo[key] = self.graph._parts(
-                d, [b for lst in index.binding_lists_of(None, key[1]) for b in lst], index)
-        found = self._ns_groups[nkey] = self.groups_memo[key]
+        graph, memo = self.graph, self.memo
+        parts = []
+        for lst in graph.index.binding_lists_of(None, (*sa_groups(namespace), AUTHENTICATED)):
+            key = (d_node, id(lst))  # most lists (system:serviceaccounts, system:authenticated) are shared
+            parts.append(memo[key] if key in memo else memo.setdefault(key, graph._parts(d, lst, graph.index)))
+        found = self._ns_groups[nkey] = _joined(parts)
         return found
 
     def _beyond_known(self, node: str, x: Actor | None) -> frozenset[str] | None:
