@@ -356,6 +356,11 @@ class EscalationGraph:
         holders_checked: set[str] = set()  # nodes ``_holder_behind`` already looked behind (in vain)
         pruner = _Pruner(self, source, source_actor) if prune else None
         defer_hubs = pruner is not None and sinks_only
+        # with defer_hubs, steps into a hub wait until it is expanded: one leading to no live identity (or
+        # never expanded) is on no path to a sink, and most are (a cluster-wide creator of pods steps
+        # into every namespace's hubs; their ServiceAccounts are mostly dominated)
+        into_hub: dict[str, list[EscalationStep]] = {}
+        live_hubs: set[str] = set()
         holder_found = False  # with stop_at: a holder of a stop sink is one step behind this level's nodes
         while frontier:
             # hubs stand for their targets at the same level; their edges are added once we know
@@ -369,8 +374,13 @@ class EscalationGraph:
                 if _is_hub(node):
                     if holder_found and not self._hub_maybe_top(node):
                         continue  # this level ends the search (at that holder): only holders matter
-                    for step in (self._live_hub_steps(node, pruner) if defer_hubs and pruner is not None
-                                 else self.successors(node)):
+                    out_steps = self._live_hub_steps(node, pruner) if defer_hubs and pruner is not None \
+                        else self.successors(node)
+                    if defer_hubs and out_steps:
+                        live_hubs.add(node)
+                        for step in into_hub.pop(node, ()):
+                            self._add(g, step)
+                    for step in out_steps:
                         if step.target not in seen:
                             seen.add(step.target)
                             hub_steps[step.target] = step
@@ -393,6 +403,8 @@ class EscalationGraph:
                             while chain in hub_steps:  # only the hub edges that lead to it
                                 self._add(g, hub_steps[chain])
                                 chain = hub_steps[chain].source
+                                for into in into_hub.pop(chain, ()):
+                                    self._add(g, into)
                 if reached:
                     return g
             hub_edges = [*hub_steps.values(), *hub_to_seen]
@@ -421,7 +433,7 @@ class EscalationGraph:
                     if any(step.target in stop_at for step in found) or \
                             self._holder_behind(g, found, stop_at, holders_checked):
                         for step in found:
-                            self._add(g, step)
+                            self._add_or_wait(g, step, into_hub, live_hubs, defer_hubs)
                             if step.target not in seen:
                                 seen.add(step.target)
                                 nxt.append(step.target)
@@ -441,7 +453,7 @@ class EscalationGraph:
                         continue  # dominated: all it can do is reached sooner
                     steps = found
                 for step in steps:
-                    self._add(g, step)
+                    self._add_or_wait(g, step, into_hub, live_hubs, defer_hubs)
                     if step.target not in seen:
                         seen.add(step.target)
                         nxt.append(step.target)
@@ -472,6 +484,14 @@ class EscalationGraph:
         targets = [(s.target, s.potential) for s in cached] if cached is not None else self.world.hub_targets(kind, ns)
         return [EscalationStep(technique=_HUB, source=node, target=t, potential=potential)
                 for t, potential in pruner.live_targets(node, targets)]
+
+    def _add_or_wait(self, g: nx.DiGraph, step: EscalationStep, into_hub: dict[str, list[EscalationStep]],
+                     live_hubs: set[str], defer: bool) -> None:
+        """Add ``step``, or (``defer``, into a hub not found live yet) keep it until the hub is expanded."""
+        if defer and _is_hub(step.target) and step.target not in live_hubs:
+            into_hub.setdefault(step.target, []).append(step)
+        else:
+            self._add(g, step)
 
     def _add_hub_edges(self, g: nx.DiGraph, steps: list[EscalationStep], pruner: _Pruner | None) -> None:
         """The hub edges of a level, once its identities are expanded: none to a dominated one, which is
