@@ -667,27 +667,22 @@ class World:
     def leads_somewhere(self, kind: str, namespace: str) -> bool:
         """Does the "pods", "tokens" or "ctl-RESOURCE" hub of ``namespace`` lead to a ServiceAccount? A
         step into an empty one (no such workload or token there) would lead nowhere, so is not taken."""
-        return kind in self._hub_kinds.get(namespace, ())
+        kinds = self._hub_kinds.get(namespace)
+        if kinds is None:  # what ``_hub_table`` would find targets for, without building the table
+            kinds = set()
+            for w in self.workloads_by_ns.get(namespace, ()):
+                if w.carries_token:
+                    kinds.add("pods")
+                if res := _CONTROLLER_RESOURCE.get(w.kind):
+                    kinds.add(f"ctl-{res}")
+            if self.token_secrets.get(namespace) or any(sa.secrets for sa in self.sa_objects.get(namespace, ())):
+                kinds.add("tokens")
+            self._hub_kinds[namespace] = kinds
+        return kind in kinds
 
     @cached_property
     def _hub_kinds(self) -> dict[str, set[str]]:
-        """Namespace → the kinds of its hubs that ``_hub_table`` finds targets for (one pass, no tables)."""
-        out: dict[str, set[str]] = {}
-        for w in self.workloads:
-            res = _CONTROLLER_RESOURCE.get(w.kind)
-            if w.carries_token or res:
-                kinds = out.setdefault(w.namespace, set())
-                if w.carries_token:
-                    kinds.add("pods")
-                if res:
-                    kinds.add(f"ctl-{res}")
-        for ns, secrets in self.token_secrets.items():
-            if secrets:
-                out.setdefault(ns, set()).add("tokens")
-        for ns, sas in self.sa_objects.items():
-            if any(sa.secrets for sa in sas):
-                out.setdefault(ns, set()).add("tokens")
-        return out
+        return {}
 
     @cached_property
     def _hub_tables(self) -> dict[str, dict[str, list[tuple[str, bool]]]]:
