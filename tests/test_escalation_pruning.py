@@ -388,3 +388,36 @@ def test_a_holder_behind_a_role_held_in_many_namespaces_is_found_without_all_its
     held = found[0][1]
     assert held.startswith("ClusterRole:cluster-admin@<5 namespaces:")
     assert not graph.has_steps(held)  # only its steps into kube-system (and cluster-wide) were asked
+
+
+def test_techniques_into_a_namespace_lead_only_there() -> None:
+    # a search skips, for techniques marked ``into_namespace``, the namespaces whose ServiceAccounts the
+    # source dominates: each must lead only to ServiceAccounts (or hubs) of the namespaces it acts in,
+    # and walk namespaces through the context, so that asking one namespace gives exactly its steps
+    from analyzer.escalation import ALL_TECHNIQUES
+    from analyzer.escalation.base import HUB_PREFIX, TechniqueContext
+
+    def namespace_of(target: str) -> str | None:
+        if target.startswith(HUB_PREFIX):
+            ns = target.rpartition(":")[2]
+            return None if ns == "*" else ns
+        assert target.startswith("ServiceAccount:"), target
+        return target[len("ServiceAccount:"):].partition("/")[0]
+
+    marked = [t for t in ALL_TECHNIQUES if t.into_namespace]
+    assert marked
+    checked = 0
+    for path in SETS:
+        graph = Analysis.from_paths(_inputs(path)).escalation
+        world = graph.world
+        for subject in graph.subjects():
+            actor = graph.actor_for(subject)
+            assert actor is not None
+            for t in marked:
+                full = {r.target for r in t.find(TechniqueContext(actor=actor, world=world))}
+                for ns in world.namespaces:
+                    one = {r.target for r in t.find(TechniqueContext(actor=actor, world=world,
+                                                                     only_namespaces=frozenset({ns})))}
+                    assert one == {x for x in full if namespace_of(x) in (ns, None)}, (t.id, subject, ns)
+                    checked += bool(one)
+    assert checked

@@ -112,6 +112,9 @@ class Technique:
     # (world, resource, namespace or "" for every one) → every name ``find`` may ask about one by one there;
     # None: any name. Lets a search ignore rules whose resourceNames it never asks about (``EscalationGraph``)
     names: Callable[[World, str, str], Collection[str]] | None = field(default=None, repr=False)
+    # it only leads into ServiceAccounts of the namespace where it acts (or hubs standing for them) and
+    # walks namespaces through TechniqueContext: a search may skip namespaces where all are dominated
+    into_namespace: bool = False
 
     @cached_property
     def touches(self) -> frozenset[str]:

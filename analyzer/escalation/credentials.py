@@ -126,7 +126,7 @@ def _csr(ctx: TechniqueContext) -> Iterator[Reach]:
 SA_TOKEN = Technique(
     id="ESC-SA-TOKEN", title="Request a token for a ServiceAccount (serviceaccounts/token)",
     requires=(Perm(verb="create", resource="serviceaccounts/token"),), yields="that ServiceAccount",
-    short_reason="request token", find=_sa_token)
+    short_reason="request token", find=_sa_token, into_namespace=True)
 
 SECRET_READ = Technique(
     id="ESC-SECRET-READ", title="Read a Secret holding a ServiceAccount token",
@@ -137,7 +137,7 @@ SECRET_CREATE = Technique(
     id="ESC-SECRET-CREATE", title="Create a ServiceAccount token Secret and read it back",
     requires=(Perm(verb="create", resource="secrets"), Perm(verb="get", resource="secrets")),
     yields="any ServiceAccount of the namespace (potential)", short_reason="mint token secret",
-    find=_secret_create, potential=True, names=_no_names)  # any name, or a list
+    find=_secret_create, potential=True, names=_no_names, into_namespace=True)  # names: any name, or a list
 
 CSR = Technique(
     id="ESC-CSR", title="Create and approve a client certificate for any user or group",

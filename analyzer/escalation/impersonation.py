@@ -87,7 +87,7 @@ IMPERSONATE_USER = Technique(
 IMPERSONATE_SA = Technique(
     id="ESC-IMPERSONATE-SA", title="Impersonate a ServiceAccount",
     requires=(Perm(verb="impersonate", resource="serviceaccounts"),), yields="that ServiceAccount",
-    short_reason="impersonate SA", find=_service_accounts)
+    short_reason="impersonate SA", find=_service_accounts, into_namespace=True)
 
 IMPERSONATE_GROUP = Technique(
     id="ESC-IMPERSONATE-GROUP", title="Impersonate a group (together with a user or ServiceAccount)",

@@ -226,10 +226,12 @@ class EscalationGraph:
         return EscalationStep(technique=HOLDS, source=actor.node, target=sink, reason="holds", grant=grant)
 
     def _evaluate(self, actor: Actor, only: frozenset[str] | None = None,
-                  namespaces: frozenset[str] | None = None) -> list[EscalationStep]:
+                  namespaces: frozenset[str] | None = None, live: frozenset[str] | None = None) -> list[EscalationStep]:
         """Its steps; ``only``: just the techniques asking about one of these resources (and what it holds);
         ``namespaces``: just the steps into these namespaces or cluster-wide, and of the sinks it holds
-        only cluster-admin and system:masters (a search for holders of those, ``explore``)."""
+        only cluster-admin and system:masters (a search for holders of those, ``explore``); ``live``: the
+        techniques that only lead into a namespace's ServiceAccounts (``Technique.into_namespace``) look
+        only at these namespaces (the others' ServiceAccounts are dominated, ``_Pruner.live_namespaces``)."""
         if SYSTEM_MASTERS in actor.user.groups:
             return [self._holds(actor, SINK_SYSTEM_MASTERS, None)]
         # rights that amount to everything cluster-wide (``*`` on everything through a ClusterRoleBinding): the end
@@ -242,6 +244,7 @@ class EscalationGraph:
         ctx = TechniqueContext(actor=actor, world=self.world, only_namespaces=namespaces)
         if namespaces is not None:
             return self._technique_steps(ctx, only, out)
+        into = TechniqueContext(actor=actor, world=self.world, only_namespaces=live) if live is not None else ctx
         for verb, name in (("get", ANY_NAME), ("list", "")) if only is None or not only.isdisjoint(("*", "secrets")) \
                 else ():
             g = actor.grant(Request(verb=verb, resource="secrets", namespace="kube-system", name=name))
@@ -254,17 +257,18 @@ class EscalationGraph:
                 g = actor.grant(Request(verb="*", api_group="*", resource="*", namespace=ns)) or actor.grant(
                     Request(verb="create", resource="rolebindings", api_group="rbac.authorization.k8s.io", namespace=ns))
                 out.append(self._holds(actor, namespace_admin_sink(ns), g))
-        return self._technique_steps(ctx, only, out)
+        return self._technique_steps(ctx, only, out, into)
 
     def _technique_steps(self, ctx: TechniqueContext, only: frozenset[str] | None,
-                         out: list[EscalationStep]) -> list[EscalationStep]:
-        """``out`` and the steps the techniques find for ``ctx`` (``only``: see ``_evaluate``)."""
+                         out: list[EscalationStep], into: TechniqueContext | None = None) -> list[EscalationStep]:
+        """``out`` and the steps the techniques find for ``ctx`` (``only``: see ``_evaluate``; ``into``:
+        the context of the techniques that only lead into a namespace's ServiceAccounts)."""
         actor = ctx.actor
         seen: set[tuple[str, str]] = set()
         for t in self.techniques:
             if not actor.may_touch(t.touches) or (only is not None and not _asks_about(t.touches, only)):
                 continue
-            for reach in t.find(ctx):
+            for reach in t.find(into if into is not None and t.into_namespace else ctx):
                 if (t.id, reach.target) in seen:
                     continue
                 seen.add((t.id, reach.target))
@@ -445,6 +449,8 @@ class EscalationGraph:
                         continue
                 if node == source and first_steps is not None:
                     steps = first_steps
+                elif pruner is not None and node == source and sinks_only and not self.has_steps(node):
+                    steps = self._source_steps(pruner)
                 elif pruner is None or node == source:
                     steps = self.successors(node)
                 else:
@@ -471,6 +477,17 @@ class EscalationGraph:
             frontier = nxt
             level += 1
         return g
+
+    def _source_steps(self, pruner: _Pruner) -> list[EscalationStep]:
+        """The source's steps a search for sinks needs: not those only into namespaces whose every
+        ServiceAccount it dominates (a CI account that may create pods everywhere)."""
+        actor = pruner._actor(pruner.source)
+        if actor is None:
+            return self.successors(pruner.source)
+        live = pruner.live_namespaces()
+        if live is None or self._key(actor) in self._by_key:
+            return self.successors(pruner.source, actor)
+        return [st for st in self._evaluate(actor, live=live) if st.target != actor.node]
 
     def _live_hub_steps(self, node: str, pruner: _Pruner) -> list[EscalationStep]:
         """A hub's steps to the ServiceAccounts ``pruner`` does not find dominated (``sinks_only``): a hub
@@ -889,8 +906,21 @@ class _Pruner:
         reached the hub; the dominated ServiceAccounts go to ``dead``. ``_beyond_identity``, shortened
         for the many ServiceAccounts of a namespace: once the part of their groups is empty, only the
         bindings naming each one are looked at."""
+        return self._live(self._judges(self.parent.get(hub_node)), targets)
+
+    def live_namespaces(self) -> frozenset[str] | None:
+        """Namespaces with a ServiceAccount the source does not dominate (None: it dominates none):
+        techniques that only lead into a namespace's ServiceAccounts need not look at the others."""
+        judges = self._judges(None)
+        if judges is None:
+            return None
+        world = self.graph.world
+        return frozenset(ns for ns in world.sa_namespaces() if self._live(judges, world.service_accounts(ns)))
+
+    def _live(self, judges: list[tuple[str, Actor]] | None,
+              targets: list[tuple[str, bool]]) -> list[tuple[str, bool]]:
+        """``live_targets`` with these identities as the ones that may dominate."""
         g = self.graph
-        judges = self._judges(self.parent.get(hub_node))
         if judges is None:
             return targets
         if not judges:  # system:masters dominates everyone

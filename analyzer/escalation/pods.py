@@ -176,34 +176,34 @@ def _namespace_psa(ctx: TechniqueContext) -> Iterator[Reach]:
 POD_CREATE = Technique(
     id="ESC-POD-CREATE", title="Create a pod that runs as any ServiceAccount of its namespace",
     requires=(Perm(verb="create", resource="pods"),), yields="any ServiceAccount of the namespace",
-    short_reason="create pod", find=_pod_create)
+    short_reason="create pod", find=_pod_create, into_namespace=True)
 
 WORKLOAD_CREATE = Technique(
     id="ESC-WORKLOAD-CREATE", title="Create a pod controller (Deployment, Job, ...) whose pods run as any ServiceAccount",
     requires=(Perm(verb="create", resource="deployments", api_group="apps"),),
     yields="any ServiceAccount of the namespace", short_reason="create workload", find=_workload_create,
-    resources=_CONTROLLERS)
+    resources=_CONTROLLERS, into_namespace=True)
 
 WORKLOAD_UPDATE = Technique(
     id="ESC-WORKLOAD-UPDATE", title="Change an existing workload's pod template to take over its ServiceAccount",
     requires=(Perm(verb="patch", resource="deployments", api_group="apps"),),
     yields="the ServiceAccount the workload runs as", short_reason="patch workload", find=_workload_update,
-    resources=_CONTROLLERS)
+    resources=_CONTROLLERS, into_namespace=True)
 
 POD_EXEC = Technique(
     id="ESC-POD-EXEC", title="Exec into a pod running as another ServiceAccount",
     requires=(Perm(verb="create", resource="pods/exec"),), yields="the pod's ServiceAccount",
-    short_reason="exec into pod", find=_exec)
+    short_reason="exec into pod", find=_exec, into_namespace=True)
 
 POD_ATTACH = Technique(
     id="ESC-POD-ATTACH", title="Attach to a pod running as another ServiceAccount",
     requires=(Perm(verb="create", resource="pods/attach"),), yields="the pod's ServiceAccount",
-    short_reason="attach to pod", find=_attach)
+    short_reason="attach to pod", find=_attach, into_namespace=True)
 
 EPHEMERAL_CONTAINERS = Technique(
     id="ESC-EPHEMERAL-CONTAINERS", title="Add an ephemeral container to a pod running as another ServiceAccount",
     requires=(Perm(verb="patch", resource="pods/ephemeralcontainers"),), yields="the pod's ServiceAccount",
-    short_reason="debug container", find=_ephemeral)
+    short_reason="debug container", find=_ephemeral, into_namespace=True)
 
 NODES_PROXY = Technique(
     id="ESC-NODES-PROXY", title="Use the kubelet API through nodes/proxy: exec in every pod of the node",
