@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Container, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -492,25 +492,26 @@ class World:
     def referenced_sas(self) -> dict[str, set[str]]:
         return self._subjects[2]
 
-    @cached_property
-    def name_namespaces(self) -> dict[str, frozenset[str]]:
-        """Object name → the namespaces holding something of that name that a technique may name: any
+    def namespaces_naming(self, names: frozenset[str]) -> frozenset[str]:
+        """The namespaces holding something of one of these names that a technique may name: any
         namespaced object of the inputs, a ServiceAccount referenced but not defined, a Secret a
-        ServiceAccount lists. Lets a search for single names visit only those namespaces."""
-        out: dict[str, set[str]] = {}
-        for o in self.inventory.objects:
-            if o.namespace:
-                out.setdefault(o.name, set()).add(o.namespace)
-        for sa in self.inventory.service_accounts:
-            out.setdefault(sa.name, set()).add(sa.namespace)
-            for secret in sa.secrets:
-                out.setdefault(secret, set()).add(sa.namespace)
-        for ns, names in self.referenced_sas.items():
-            for name in names:
-                out.setdefault(name, set()).add(ns)
-        for w in self.workloads:
-            out.setdefault(w.name, set()).add(w.namespace)
-        return {name: frozenset(nss) for name, nss in out.items()}
+        ServiceAccount lists. Lets a search for single names visit only those namespaces (memoised per
+        set of names: rules list a few names, so one pass looks only for them)."""
+        found = self._namespaces_naming.get(names)
+        if found is None:
+            out: set[str] = set()
+            out.update(o.namespace for o in self.inventory.objects if o.namespace and o.name in names)
+            for sa in self.inventory.service_accounts:
+                if sa.name in names or not names.isdisjoint(sa.secrets):
+                    out.add(sa.namespace)
+            out.update(ns for ns, sas in self.referenced_sas.items() if not names.isdisjoint(sas))
+            out.update(w.namespace for w in self.workloads if w.name in names)
+            found = self._namespaces_naming[names] = frozenset(out)
+        return found
+
+    @cached_property
+    def _namespaces_naming(self) -> dict[frozenset[str], frozenset[str]]:
+        return {}
 
     def resource_rules(self, role: Role) -> tuple[PolicyRule, ...]:
         """The rules of ``role`` that a RoleBinding makes effective: those naming resources (one tuple per
@@ -742,7 +743,7 @@ class TechniqueContext:
     world: World
     # only these namespaces' steps are wanted (None: every one): techniques that walk namespaces through
     # the methods below skip the others (a search looking only for identities that hold cluster-admin)
-    only_namespaces: frozenset[str] | None = None
+    only_namespaces: Container[str] | None = None
 
     def _kept(self, namespaces: Sequence[str]) -> list[str]:
         only = self.only_namespaces
@@ -784,8 +785,7 @@ class TechniqueContext:
         names = self.actor.names_for(verbs, resource, cluster_only=True) if self.may_name(resource) else frozenset()
         if names:
             known = set(out)
-            index = self.world.name_namespaces
-            extra = {ns for n in names for ns in index.get(n, ()) if ns not in known}
+            extra = {ns for ns in self.world.namespaces_naming(names) if ns not in known}
             if extra:
                 out = sorted(known | extra)
         return self._kept(out)

@@ -9,7 +9,7 @@ are collapsed out of the reported steps.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Container, Sequence
 from dataclasses import replace
 from functools import cached_property
 
@@ -226,7 +226,7 @@ class EscalationGraph:
         return EscalationStep(technique=HOLDS, source=actor.node, target=sink, reason="holds", grant=grant)
 
     def _evaluate(self, actor: Actor, only: frozenset[str] | None = None,
-                  namespaces: frozenset[str] | None = None, live: frozenset[str] | None = None) -> list[EscalationStep]:
+                  namespaces: frozenset[str] | None = None, live: Container[str] | None = None) -> list[EscalationStep]:
         """Its steps; ``only``: just the techniques asking about one of these resources (and what it holds);
         ``namespaces``: just the steps into these namespaces or cluster-wide, and of the sinks it holds
         only cluster-admin and system:masters (a search for holders of those, ``explore``); ``live``: the
@@ -347,9 +347,12 @@ class EscalationGraph:
         (``_beyond`` is empty) is not expanded, and one with a few rights more is asked only about what
         those can add: everything else it leads to is reached sooner through them, so shortest paths
         and the blast radius are unchanged (not every simple path, though).
-        ``sinks_only`` (with ``prune``): only the paths to sinks are wanted, so the dominated identities
-        are left out of the graph altogether (nothing they lead to is missed, and a node that reaches no
-        sink is on no path to one); the blast radius lists them, so it keeps them.
+        ``sinks_only`` (with ``prune``): only the paths to sinks are wanted (the blast radius lists every
+        identity, so it keeps them all). A node that reaches no sink is on no path to one, so: dominated
+        identities are left out of the graph, with the edges into hubs leading only to them; the source
+        skips the namespaces whose ServiceAccounts it dominates for techniques that lead only there; and
+        with ``stop_at``, a node's steps into the namespaces where a holder of a stop sink may be are asked
+        first, the others never when a holder is behind them (the search ends one level later).
         ``source_actor``: the Actor ``first_steps`` came from (``--as``).
         """
         g = nx.DiGraph()
@@ -908,14 +911,14 @@ class _Pruner:
         bindings naming each one are looked at."""
         return self._live(self._judges(self.parent.get(hub_node)), targets)
 
-    def live_namespaces(self) -> frozenset[str] | None:
-        """Namespaces with a ServiceAccount the source does not dominate (None: it dominates none):
-        techniques that only lead into a namespace's ServiceAccounts need not look at the others."""
+    def live_namespaces(self) -> Container[str] | None:
+        """Namespaces with a ServiceAccount the source does not dominate, each looked at when first asked
+        about (None: it dominates none): techniques that only lead into a namespace's ServiceAccounts
+        need not look at the others."""
         judges = self._judges(None)
         if judges is None:
             return None
-        world = self.graph.world
-        return frozenset(ns for ns in world.sa_namespaces() if self._live(judges, world.service_accounts(ns)))
+        return _LiveNamespaces(self, judges)
 
     def _live(self, judges: list[tuple[str, Actor]] | None,
               targets: list[tuple[str, bool]]) -> list[tuple[str, bool]]:
@@ -1019,6 +1022,23 @@ class _Pruner:
                 if extra is not None and (best is None or len(extra) < len(best)):
                     best = extra
         return best
+
+
+class _LiveNamespaces:
+    """``_Pruner.live_namespaces``: a namespace is in it when one of its ServiceAccounts is live."""
+
+    def __init__(self, pruner: _Pruner, judges: list[tuple[str, Actor]]) -> None:
+        self.pruner, self.judges = pruner, judges
+        self.known: dict[str, bool] = {}
+
+    def __contains__(self, namespace: object) -> bool:
+        if not isinstance(namespace, str):
+            return False
+        found = self.known.get(namespace)
+        if found is None:
+            sas = self.pruner.graph.world.service_accounts(namespace)
+            found = self.known[namespace] = bool(self.pruner._live(self.judges, sas))
+        return found
 
 
 def _joined(parts: Sequence[_Part]) -> _Part:
