@@ -175,8 +175,7 @@ def bench_who_can(ctx: Context) -> list[Row]:
 
 def _timed(fn: Callable[[], Any], *, collect: bool = False) -> tuple[Any, float, float]:
     """(result, wall seconds, CPU seconds of this thread). ``collect``: a full garbage collection first,
-    so that a query is not charged for collecting what earlier benchmarks left (after the audit's
-    221,000 findings one collection of the heap takes about a second)."""
+    so that a query is not charged for collecting what earlier benchmarks left."""
     if collect:
         gc.collect()
     w0, c0 = time.perf_counter(), time.thread_time()
