@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Container, Iterable, Sequence
+from collections.abc import Callable, Collection, Container, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -45,6 +45,15 @@ ALL_SA_HUB = "hub:sa:*"
 
 _CONTROLLER_RESOURCE = {t.kind: t.resource for t in BUILTIN_RESOURCES
                         if (t.group, t.resource) in POD_CONTROLLERS and t.resource != "pods"}
+
+
+def _hub_kinds_of(w: Workload) -> Iterator[str]:
+    """The hubs of its namespace that lead to a workload's ServiceAccount: "pods" when its pods mount the
+    token, "ctl-RESOURCE" for a pod controller."""
+    if w.carries_token:
+        yield "pods"
+    if res := _CONTROLLER_RESOURCE.get(w.kind):
+        yield f"ctl-{res}"
 
 
 def hub(kind: str, namespace: str) -> str:
@@ -645,26 +654,18 @@ class World:
         if found is not None:
             return found
         pods: dict[str, bool] = {}
-        controllers: dict[str, dict[str, bool]] = {}  # resource → SA → potential
+        controllers: dict[str, dict[str, bool]] = {}  # "ctl-RESOURCE" → SA → potential
         defined = self.defined_sas.get(namespace, frozenset())
         for w in self.workloads_by_ns.get(namespace, ()):
             sa, undefined = w.service_account_id, w.service_account not in defined
-            if w.carries_token:
-                # a Pod in the inputs runs; a controller's pods may not (yet)
-                potential = w.kind != "Pod" or undefined
-                pods[sa] = pods.get(sa, True) and potential
-            res = _CONTROLLER_RESOURCE.get(w.kind)
-            if res:
-                controllers.setdefault(res, {})[sa] = undefined
-        tokens: dict[str, bool] = {}
-        for _, sa in self.token_secrets.get(namespace, ()):
-            tokens[node_id("ServiceAccount", sa, namespace)] = self.sa_potential(namespace, sa)
-        for sa_obj in self.sa_objects.get(namespace, ()):
-            if sa_obj.secrets:
-                tokens.setdefault(sa_obj.id, True)  # Secret not in the inputs
+            for kind in _hub_kinds_of(w):
+                if kind == "pods":
+                    # a Pod in the inputs runs; a controller's pods may not (yet)
+                    pods[sa] = pods.get(sa, True) and (w.kind != "Pod" or undefined)
+                else:
+                    controllers.setdefault(kind, {})[sa] = undefined
         found = {kind: sorted(targets.items()) for kind, targets in
-                 (("pods", pods), ("tokens", tokens), *((f"ctl-{res}", t) for res, t in controllers.items()))
-                 if targets}
+                 (("pods", pods), ("tokens", self._token_sas(namespace)), *controllers.items()) if targets}
         self._hub_tables[namespace] = found
         return found
 
@@ -672,17 +673,22 @@ class World:
         """Does the "pods", "tokens" or "ctl-RESOURCE" hub of ``namespace`` lead to a ServiceAccount? A
         step into an empty one (no such workload or token there) would lead nowhere, so is not taken."""
         kinds = self._hub_kinds.get(namespace)
-        if kinds is None:  # what ``_hub_table`` would find targets for, without building the table
-            kinds = set()
-            for w in self.workloads_by_ns.get(namespace, ()):
-                if w.carries_token:
-                    kinds.add("pods")
-                if res := _CONTROLLER_RESOURCE.get(w.kind):
-                    kinds.add(f"ctl-{res}")
-            if self.token_secrets.get(namespace) or any(sa.secrets for sa in self.sa_objects.get(namespace, ())):
+        if kinds is None:  # the kinds ``_hub_table`` finds targets for, without sorting its lists
+            kinds = {k for w in self.workloads_by_ns.get(namespace, ()) for k in _hub_kinds_of(w)}
+            if self._token_sas(namespace):
                 kinds.add("tokens")
             self._hub_kinds[namespace] = kinds
         return kind in kinds
+
+    def _token_sas(self, namespace: str) -> dict[str, bool]:
+        """ServiceAccount node → potential, for the token Secrets of ``namespace`` (the "tokens" hub)."""
+        tokens: dict[str, bool] = {}
+        for _, sa in self.token_secrets.get(namespace, ()):
+            tokens[node_id("ServiceAccount", sa, namespace)] = self.sa_potential(namespace, sa)
+        for sa_obj in self.sa_objects.get(namespace, ()):
+            if sa_obj.secrets:
+                tokens.setdefault(sa_obj.id, True)  # Secret not in the inputs
+        return tokens
 
     @cached_property
     def _hub_kinds(self) -> dict[str, set[str]]:

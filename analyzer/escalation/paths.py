@@ -626,38 +626,6 @@ class EscalationGraph:
     def _techniques_of(self) -> dict[str, list[Technique]]:
         return {}
 
-    def _beyond_identity(self, d: Actor, node: str, memo: dict[tuple[str, int], _Part],
-                         groups_memo: dict[tuple[str, tuple[str, ...]], _Part], d_node: str) -> frozenset[str] | None:
-        """``_beyond(d, actor_for(node))`` for an identity, without building its Actor: from the index's
-        lists of bindings naming it or its groups. Parts are memoised per ``d_node``: per binding naming
-        it (``memo``), and for all of its groups' at once (``groups_memo``), which most identities share.
-
-        A ServiceAccount is given its groups without checking that its name is valid (an invalid one has
-        none): more bindings can only make the answer larger or None, never wrongly empty."""
-        if SYSTEM_MASTERS in d.user.groups:
-            return frozenset()
-        if node.startswith("ServiceAccount:"):
-            ns, _, name = node[len("ServiceAccount:"):].partition("/")
-            username, groups = make_sa_username(ns, name), (*sa_groups(ns), AUTHENTICATED)
-        else:
-            user = subject_as_user(parse_subject_id(node))
-            if SYSTEM_MASTERS in user.groups:
-                return None
-            username, groups = user.username, user.groups
-        index = self.index
-        gkey = (d_node, groups)  # ServiceAccounts of a namespace share their groups
-        if gkey in groups_memo:
-            found = groups_memo[gkey]
-        else:
-            found = groups_memo[gkey] = self._parts(d, [b for lst in index.binding_lists_of(None, groups)
-                                                          for b in lst], index)
-        parts = [found]
-        for lst in index.bindings_naming_user(username):  # the bindings naming it: few, rarely shared
-            for b in lst:
-                key = (d_node, id(b))
-                parts.append(memo[key] if key in memo else memo.setdefault(key, self._binding_part(d, b, index)))
-        return _resolve(_joined(parts))
-
     @cached_property
     def direct_candidates(self) -> frozenset[str]:
         """Subjects of roles that might escalate cluster roles or impersonate groups (a superset)."""
@@ -862,8 +830,8 @@ class _Pruner:
         self.parent: dict[str, str] = {}  # node -> the identity whose step reached it first (hubs see through)
         self.settled: set[str] = {source}  # expanded, or dominated by an identity that was
         self.memo: dict[tuple[str, int], _Part] = {}  # (d, binding or binding list) → its part of _beyond
-        self.groups_memo: dict[tuple[str, tuple[str, ...]], _Part] = {}  # (d, groups) → theirs
-        self._ns_groups: dict[tuple[str, str], _Part] = {}  # (d, namespace) → its ServiceAccounts' groups' part
+        self.groups_memo: dict[tuple[str, tuple[str, ...]], _Part] = {}  # (d, groups) → theirs together
+        self._sa_groups: dict[str, tuple[str, ...]] = {}  # namespace → the groups of its ServiceAccounts
         self._all_dead: set[str] = set()  # namespaces whose ServiceAccounts are all dead
         self._judges_of: dict[tuple[str | None, bool], list[tuple[str, Actor]] | None] = {}  # → _judges
         self.dead: set[str] = set()  # identities found dominated: not expanded
@@ -930,7 +898,6 @@ class _Pruner:
             self.dead.update(t for t, _ in targets if t.startswith("ServiceAccount:") and t != self.source)
             return [(t, p) for t, p in targets if t not in self.dead]
         index = g.index
-        memo = self.memo
         dead = self.dead
         out: list[tuple[str, bool]] = []
         for target, potential in targets:
@@ -943,7 +910,7 @@ class _Pruner:
             naming = None
             dominated = False
             for d_node, d in judges:
-                found = self._groups_part(d_node, d, ns)
+                found = self._groups_part(d_node, d, self._groups_of_sa(ns))
                 if found is None or found[0]:
                     continue  # not even the rules some technique uses are held
                 if naming is None:
@@ -951,8 +918,7 @@ class _Pruner:
                 # _resolve(_joined(...)) is empty, inline: this runs for every ServiceAccount of a namespace
                 _, rewrites, unbound = found
                 for b in naming:
-                    key = (d_node, id(b))
-                    part = memo[key] if key in memo else memo.setdefault(key, g._binding_part(d, b, index))
+                    part = self._part(d_node, d, b)
                     if part is None or part[0]:
                         break
                     rewrites, unbound = rewrites or part[1], unbound or part[2]
@@ -994,18 +960,49 @@ class _Pruner:
         self._judges_of[key] = judges
         return judges
 
-    def _groups_part(self, d_node: str, d: Actor, namespace: str) -> _Part:
-        """The part of the bindings of the groups of the ServiceAccounts of ``namespace``."""
-        nkey = (d_node, namespace)
-        if nkey in self._ns_groups:
-            return self._ns_groups[nkey]
-        graph, memo = self.graph, self.memo
-        parts = []
-        for lst in graph.index.binding_lists_of(None, (*sa_groups(namespace), AUTHENTICATED)):
-            key = (d_node, id(lst))  # most lists (system:serviceaccounts, system:authenticated) are shared
-            parts.append(memo[key] if key in memo else memo.setdefault(key, graph._parts(d, lst, graph.index)))
-        found = self._ns_groups[nkey] = _joined(parts)
+    def _part(self, d_node: str, d: Actor, b: Binding) -> _Part:
+        """``EscalationGraph._binding_part`` of ``d`` (the identity ``d_node``), memoised per binding."""
+        key = (d_node, id(b))
+        memo = self.memo
+        return memo[key] if key in memo else memo.setdefault(key, self.graph._binding_part(d, b, self.graph.index))
+
+    def _groups_part(self, d_node: str, d: Actor, groups: tuple[str, ...]) -> _Part:
+        """The part of the bindings naming these groups together, memoised per set of groups and per list
+        of the index (most lists, such as system:serviceaccounts' or system:authenticated's, are shared)."""
+        gkey = (d_node, groups)
+        if gkey not in self.groups_memo:
+            graph, memo = self.graph, self.memo
+            parts = []
+            for lst in graph.index.binding_lists_of(None, groups):
+                key = (d_node, id(lst))
+                parts.append(memo[key] if key in memo else memo.setdefault(key, graph._parts(d, lst, graph.index)))
+            self.groups_memo[gkey] = _joined(parts)
+        return self.groups_memo[gkey]
+
+    def _groups_of_sa(self, namespace: str) -> tuple[str, ...]:
+        """The groups of a ServiceAccount of ``namespace`` (not checking that its name is valid: an invalid
+        one has none, and more bindings can only make a part larger or None, never wrongly empty)."""
+        found = self._sa_groups.get(namespace)
+        if found is None:
+            found = self._sa_groups[namespace] = (*sa_groups(namespace), AUTHENTICATED)
         return found
+
+    def _beyond_identity(self, d_node: str, d: Actor, node: str) -> frozenset[str] | None:
+        """``EscalationGraph._beyond(d, actor_for(node))`` for an identity, without building its Actor:
+        from the index's lists of bindings naming it (``_part``) or its groups (``_groups_part``)."""
+        if SYSTEM_MASTERS in d.user.groups:
+            return frozenset()
+        if node.startswith("ServiceAccount:"):
+            ns, _, name = node[len("ServiceAccount:"):].partition("/")
+            username, groups = make_sa_username(ns, name), self._groups_of_sa(ns)
+        else:
+            user = subject_as_user(parse_subject_id(node))
+            if SYSTEM_MASTERS in user.groups:
+                return None
+            username, groups = user.username, user.groups
+        parts = [self._groups_part(d_node, d, groups)]
+        parts.extend(self._part(d_node, d, b) for lst in self.graph.index.bindings_naming_user(username) for b in lst)
+        return _resolve(_joined(parts))
 
     def _beyond_known(self, node: str, x: Actor | None) -> frozenset[str] | None:
         """The resources of ``node``'s roles beyond the source's or its parent's (None: compare all of
@@ -1017,8 +1014,7 @@ class _Pruner:
                 d = self._actor(d_node)
                 if d is None:
                     continue
-                extra = self.graph._beyond(d, x) if x is not None else \
-                    self.graph._beyond_identity(d, node, self.memo, self.groups_memo, d_node)
+                extra = self.graph._beyond(d, x) if x is not None else self._beyond_identity(d_node, d, node)
                 if extra is not None and (best is None or len(extra) < len(best)):
                     best = extra
         return best

@@ -165,7 +165,7 @@ def _create(ctx: TechniqueContext, wider: dict[str, list[Role]], rewritable_only
                 everywhere.append(role)
                 wider.setdefault("", []).append(role)
                 yield _reach(role, SCOPE_ALL_NAMESPACES, f, detail)
-            if ctx.world.bind_widest_only and any(ctx.world.grants_everything(r) for r in everywhere):
+            if _everything_in(ctx, wider, ""):
                 continue  # it may hold `*` on everything in every namespace: no Role there adds anything
             roles = [r for rs in roles_by_ns.values() for r in rs] if rewritable_only else index.roles.values()
             binders: dict[str, _Binder] = {}
